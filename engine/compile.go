@@ -466,6 +466,9 @@ func (k *compiler) compileExpr(src string, want reflect.Kind) (*vm.Program, refl
 		return nil, nil, f
 	}
 	out := typed.Node.Type()
+	if f := checkGrowth(typed.Node); f != nil {
+		return nil, nil, f
+	}
 	tree, err := checker.ParseCheck(src, runConf)
 	if err != nil {
 		return nil, nil, faultOf(err)
@@ -635,8 +638,14 @@ func (k *compiler) text(d Diagnostic, t Text, required bool) {
 		return
 	}
 	field := d.Field
-	for lang, s := range t {
-		if len(s) > k.lim.MaxTextLength {
+	// Languages in order, so the diagnostics come out the same every time.
+	langs := make([]string, 0, len(t))
+	for lang := range t {
+		langs = append(langs, lang)
+	}
+	sort.Strings(langs)
+	for _, lang := range langs {
+		if s := t[lang]; len(s) > k.lim.MaxTextLength {
 			d.Code, d.Field = CodeLimit, field+"."+lang
 			k.errorf(d, "text is %d bytes long; the limit is %d", len(s), k.lim.MaxTextLength)
 		}
@@ -833,7 +842,13 @@ func (k *compiler) httpCall(d Diagnostic, h *HTTPCallConfig) {
 		dd.Code = CodeLimit
 		k.errorf(dd, "%d headers; the limit is 20", len(h.Headers))
 	}
-	for name, v := range h.Headers {
+	names := make([]string, 0, len(h.Headers))
+	for name := range h.Headers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v := h.Headers[name]
 		if !httpTokenPattern.MatchString(name) || strings.ContainsAny(v, "\r\n\x00") || len(v) > 1024 {
 			k.errorf(at("http_call.headers."+name), "header %q is not a valid name or its value holds a line break or is over 1024 bytes", name)
 		}

@@ -224,8 +224,9 @@ type CaptureConfig struct {
 	Fields []Field `json:"fields"`
 	// Confirm is sent once the lead is captured.
 	Confirm Text `json:"confirm"`
-	// Retries is how many invalid answers are re-asked before an optional
-	// field is skipped (a required one ends the capture). Defaults to 2.
+	// Retries is how many invalid answers are re-asked before the field is
+	// skipped, keeping any value collected for it earlier in the chat (the
+	// lead is never lost over one field). Defaults to 2.
 	Retries int `json:"retries,omitempty"`
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"reflect"
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
@@ -11,14 +12,14 @@ import (
 
 // AllowedBuiltins are the expr built-in functions a condition may call.
 // Everything else is refused by the policy: functions that read the clock
-// (now, date), that grow memory fast (repeat, toJSON, flatten, groupBy,
-// sortBy, reduce) or that the environment has no use for.
+// (now, date), that grow memory fast (repeat, join, toJSON, flatten,
+// groupBy, sortBy, reduce) or that the environment has no use for.
 var AllowedBuiltins = map[string]bool{
 	"len": true, "abs": true, "ceil": true, "floor": true, "round": true,
 	"int": true, "float": true, "string": true,
 	"trim": true, "trimPrefix": true, "trimSuffix": true, "upper": true, "lower": true,
 	"indexOf": true, "lastIndexOf": true, "hasPrefix": true, "hasSuffix": true,
-	"split": true, "join": true, "max": true, "min": true, "first": true, "last": true,
+	"split": true, "max": true, "min": true, "first": true, "last": true,
 	// Predicates over a collection; the policy refuses one inside another.
 	"all": true, "any": true, "none": true, "one": true, "filter": true,
 	"map": true, "count": true, "find": true, "findIndex": true,
@@ -248,4 +249,79 @@ func position(src string, offset int) (line, col int) {
 		i++
 	}
 	return line, col
+}
+
+// checkGrowth walks a type-checked tree and refuses what would build large
+// values on every run: joining strings or lists inside a predicate (each
+// of up to MaxRangeLength iterations would copy the visitor's text), and
+// turning a list or map into a string. The memory budget counts list
+// elements, not string bytes, so these must be caught here.
+func checkGrowth(root ast.Node) *exprFault {
+	var fault *exprFault
+	var walk func(n ast.Node, inPredicate bool)
+	walk = func(n ast.Node, inPredicate bool) {
+		if n == nil || fault != nil {
+			return
+		}
+		fail := func(msg string) {
+			loc := n.Location()
+			fault = &exprFault{from: loc.From, to: loc.To, msg: msg}
+		}
+		switch n := n.(type) {
+		case *ast.BinaryNode:
+			if n.Operator == "+" && inPredicate {
+				if k := n.Type().Kind(); k == reflect.String || k == reflect.Slice || k == reflect.Interface {
+					fail("joining strings or lists inside a predicate is not allowed (its cost would multiply)")
+					return
+				}
+			}
+			walk(n.Left, inPredicate)
+			walk(n.Right, inPredicate)
+		case *ast.UnaryNode:
+			walk(n.Node, inPredicate)
+		case *ast.ChainNode:
+			walk(n.Node, inPredicate)
+		case *ast.MemberNode:
+			walk(n.Node, inPredicate)
+			walk(n.Property, inPredicate)
+		case *ast.SliceNode:
+			walk(n.Node, inPredicate)
+			walk(n.From, inPredicate)
+			walk(n.To, inPredicate)
+		case *ast.CallNode:
+			for _, a := range n.Arguments {
+				walk(a, inPredicate)
+			}
+		case *ast.BuiltinNode:
+			if n.Name == "string" && len(n.Arguments) == 1 {
+				if k := n.Arguments[0].Type().Kind(); k == reflect.Slice || k == reflect.Map || k == reflect.Array || k == reflect.Interface && inPredicate {
+					fail("string() of a list or map is not allowed")
+					return
+				}
+			}
+			inner := inPredicate || predicateBuiltins[n.Name]
+			for _, a := range n.Arguments {
+				walk(a, inner)
+			}
+		case *ast.PredicateNode:
+			walk(n.Node, true)
+		case *ast.ConditionalNode:
+			walk(n.Cond, inPredicate)
+			walk(n.Exp1, inPredicate)
+			walk(n.Exp2, inPredicate)
+		case *ast.ArrayNode:
+			for _, e := range n.Nodes {
+				walk(e, inPredicate)
+			}
+		case *ast.MapNode:
+			for _, e := range n.Pairs {
+				walk(e, inPredicate)
+			}
+		case *ast.PairNode:
+			walk(n.Key, inPredicate)
+			walk(n.Value, inPredicate)
+		}
+	}
+	walk(root, false)
+	return fault
 }

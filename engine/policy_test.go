@@ -45,6 +45,12 @@ func TestPolicy(t *testing.T) {
 		{strings.Repeat("not ", 40) + "true", "nests more than 24 levels"},
 		{`"(((((((((((((((((((((((((((((((((((" == message.text`, ""},
 		{strings.Repeat("x", 1001), "limit is 1000"},
+		{`len(join(map(1..1000, message.text), "")) > 0`, "function join is not allowed"},
+		{`len(map(1..1000, message.text + message.text)) > 0`, "joining strings or lists inside a predicate"},
+		{`len(map(1..1000, [#] + [#])) > 0`, "invalid operation"},
+		{`string(split(message.text, "")) != ""`, "string() of a list or map"},
+		{`len(message.text + message.text + message.text) > 10`, ""},
+		{`any(1..10, # + 1 > 5)`, ""},
 		{"message.text == \"\xff\"", "not valid UTF-8"},
 	}
 	for _, tc := range cases {

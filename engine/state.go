@@ -60,7 +60,10 @@ type State struct {
 	// Resume is the handover node whose claimed port a hand-back without a
 	// chosen node follows.
 	Resume string `json:"resume,omitempty"`
-	Agent  *Agent `json:"agent,omitempty"`
+	// Carried is set when the last question was passed on from one
+	// answerer node to another, so it is passed on once only.
+	Carried bool   `json:"carried,omitempty"`
+	Agent   *Agent `json:"agent,omitempty"`
 }
 
 // Agent is the human who has the chat.

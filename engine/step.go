@@ -61,6 +61,8 @@ type stepper struct {
 	transitions                          int
 	// reason is why a handover entered in this step was requested.
 	reason string
+	// answeredAt is the node whose answer this step handles.
+	answeredAt string
 }
 
 func (st *stepper) handle() error {
@@ -90,8 +92,7 @@ func (st *stepper) handle() error {
 		if s.Status != StatusAgent {
 			return errStaleNotFatal
 		}
-		s.Status, s.Waiting, s.Agent, s.Request = StatusWaitingAgent, WaitingAgent, nil, ""
-		return nil
+		return st.requeue()
 	case EventHandedBack:
 		return st.handedBack()
 	}
@@ -140,6 +141,11 @@ func (st *stepper) visitorMessage() error {
 	if s.Waiting == WaitingNothing {
 		return errStaleNotFatal
 	}
+	// The choice is known before the rules run, so a rule may test the
+	// quick reply the visitor clicked.
+	if i, ok := c.index[s.Node]; ok && s.Waiting == WaitingInput {
+		st.msg.Choice = c.nodes[i].choiceOf(strings.TrimSpace(text), s.Field)
+	}
 	for _, r := range c.rules {
 		ok, err := st.eval(r.prog)
 		if err != nil {
@@ -170,18 +176,25 @@ func (st *stepper) visitorMessage() error {
 		return st.answerField(i, cn.n.OfflineCapture.Fields, cn.n.OfflineCapture.Retries, true)
 	case KindFAQ, KindLLMAnswer:
 		st.addQuestion(text)
-		s.Counter++
-		id := "ask:" + strconv.FormatInt(s.Counter, 10)
-		s.Waiting, s.Request = WaitingAnswer, id
-		mode := AnswerFAQ
-		if cn.n.Kind == KindLLMAnswer {
-			mode = AnswerLLM
-		}
-		st.effects = append(st.effects, Effect{Type: EffectAskAnswerer, Node: cn.n.ID, ID: id,
-			Ask: &AnswerRequest{Mode: mode, Question: text, Language: s.Language}})
-		return nil
+		s.Carried = false
+		return st.ask(cn, text)
 	}
 	return errStaleNotFatal
+}
+
+// ask sends a question to the answerer of a faq or llm_answer node.
+func (st *stepper) ask(cn *cnode, question string) error {
+	s := &st.s
+	s.Counter++
+	id := "ask:" + strconv.FormatInt(s.Counter, 10)
+	s.Waiting, s.Request = WaitingAnswer, id
+	mode := AnswerFAQ
+	if cn.n.Kind == KindLLMAnswer {
+		mode = AnswerLLM
+	}
+	st.effects = append(st.effects, Effect{Type: EffectAskAnswerer, Node: cn.n.ID, ID: id,
+		Ask: &AnswerRequest{Mode: mode, Question: question, Language: s.Language}})
+	return nil
 }
 
 // reply handles the visitor's answer to a greet or message node.
@@ -195,9 +208,6 @@ func (st *stepper) reply(i int) error {
 		qr, saveAs = cn.n.Message.QuickReplies, cn.n.Message.SaveAs
 	}
 	text := strings.TrimSpace(st.msg.Text)
-	if v, ok := matchChoice(qr, text); ok {
-		st.msg.Choice = v
-	}
 	if saveAs != "" {
 		v := st.msg.Choice
 		if v == "" {
@@ -270,8 +280,9 @@ func (st *stepper) answerField(i int, fields []Field, retries int, capture bool)
 			s.Field, s.Retries = 0, 0
 			return st.mustFollow(i, portIndex(KindCollect, PortInvalid))
 		}
-		// Capture skips a field it cannot get rather than losing the lead.
-		value = ""
+		// Capture skips a field it cannot get rather than losing the lead,
+		// and keeps whatever the chat collected for it before.
+		value = s.Vars[f.Var]
 	} else {
 		s.Misses = 0
 	}
@@ -290,9 +301,11 @@ func (st *stepper) answerField(i int, fields []Field, retries int, capture bool)
 		if lead.Kind == "" {
 			lead.Kind = "lead"
 		}
-		for _, f := range fields {
-			if v, _ := s.Vars[f.Var].(string); v != "" {
-				lead.Fields[f.Var] = v
+		// Contact details collected earlier in the chat (an email asked by
+		// a collect node) belong to the lead too.
+		for name := range captureVars {
+			if v, _ := s.Vars[name].(string); v != "" {
+				lead.Fields[name] = v
 			}
 		}
 		st.effects = append(st.effects, Effect{Type: EffectCaptureLead, Node: cn.n.ID, Lead: lead})
@@ -301,14 +314,41 @@ func (st *stepper) answerField(i int, fields []Field, retries int, capture bool)
 	return st.mustFollow(i, 0)
 }
 
+// requeue puts a released chat back in the queue with a wait timer, so a
+// visitor is never left waiting for nobody: if no agent claims it in time,
+// a handover node's timed_out path runs, or the bot resumes where it was.
+func (st *stepper) requeue() error {
+	s, c := &st.s, st.c
+	wait := DefaultHandoverWaitSeconds
+	if i, ok := c.index[s.Node]; ok && c.nodes[i].n.Kind == KindHandover && c.nodes[i].n.Handover.WaitSeconds > 0 {
+		wait = c.nodes[i].n.Handover.WaitSeconds
+	}
+	s.Counter++
+	id := "handover:" + strconv.FormatInt(s.Counter, 10)
+	s.Status, s.Waiting, s.Agent, s.Request = StatusWaitingAgent, WaitingAgent, nil, id
+	after := time.Duration(wait) * time.Second
+	st.effects = append(st.effects,
+		Effect{Type: EffectRequestHandover, Node: s.Node, ID: id, Handover: &HandoverRequest{Wait: after, Summary: st.summary("released")}},
+		Effect{Type: EffectStartTimer, Node: s.Node, ID: id, After: after},
+	)
+	return nil
+}
+
 func (st *stepper) timerFired() error {
 	s, c := &st.s, st.c
 	if s.Status != StatusWaitingAgent || s.Waiting != WaitingAgent || s.Request == "" || st.ev.ID != s.Request {
 		return errStaleNotFatal
 	}
 	i, ok := c.index[s.Node]
-	if !ok || c.nodes[i].n.Kind != KindHandover {
+	if !ok {
 		return errStaleNotFatal
+	}
+	if c.nodes[i].n.Kind != KindHandover {
+		// A chat taken over from the bot, then released, that nobody
+		// claimed: the bot picks up where it was.
+		s.Status, s.Waiting, s.Request, s.Misses = StatusBot, WaitingNothing, "", 0
+		st.effects = append(st.effects, Effect{Type: EffectHandoverTimedOut, Node: s.Node})
+		return st.enter(i)
 	}
 	h := c.nodes[i].n.Handover
 	s.Status, s.Waiting, s.Request = StatusBot, WaitingNothing, ""
@@ -327,6 +367,7 @@ func (st *stepper) answerReady() error {
 		return ErrUnknownNode
 	}
 	n := c.nodes[i].n
+	st.answeredAt = n.ID
 	s.Waiting, s.Request = WaitingNothing, ""
 	a := st.ev.Answer
 	cfg := n.FAQ
@@ -494,6 +535,14 @@ func (st *stepper) enter(i int) error {
 		s.Waiting = WaitingInput
 		return nil
 	case KindFAQ, KindLLMAnswer:
+		if st.ev.Type == EventAnswerReady && st.answeredAt != n.ID && !s.Carried && len(s.Questions) > 0 {
+			// Arriving from another answerer that could not answer: ask
+			// this one the same question instead of making the visitor
+			// repeat it. Once only, so two answerers never pass a question
+			// back and forth.
+			s.Carried = true
+			return st.ask(cn, s.Questions[len(s.Questions)-1])
+		}
 		cfg := n.FAQ
 		if n.Kind == KindLLMAnswer {
 			cfg = n.LLMAnswer
@@ -893,4 +942,22 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// choiceOf returns the value of the quick reply or choice the visitor's
+// text picks at this node (field is the collect field being asked), or "".
+func (cn *cnode) choiceOf(text string, field int) string {
+	var qr []QuickReply
+	switch {
+	case cn.n.Greet != nil:
+		qr = cn.n.Greet.QuickReplies
+	case cn.n.Message != nil:
+		qr = cn.n.Message.QuickReplies
+	case cn.n.Collect != nil && field < len(cn.n.Collect.Fields):
+		qr = cn.n.Collect.Fields[field].Choices
+	case cn.n.OfflineCapture != nil && field < len(cn.n.OfflineCapture.Fields):
+		qr = cn.n.OfflineCapture.Fields[field].Choices
+	}
+	v, _ := matchChoice(qr, text)
+	return v
 }

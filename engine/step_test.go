@@ -329,15 +329,81 @@ func TestAnswerers(t *testing.T) {
 	ask = ch.effect(EffectAskAnswerer)
 	ch.step(Event{Type: EventAnswerReady, ID: ask.ID, Answer: Answer{}})
 	require.Equal(t, "llm", ch.s.Node, "not matched goes on to the llm answerer")
-
-	ch.say("Please, a rocket")
+	// The llm answerer gets the same question: the visitor does not repeat it.
 	ask = ch.effect(EffectAskAnswerer)
 	require.Equal(t, AnswerLLM, ask.Ask.Mode)
+	require.Equal(t, "Can you build a rocket?", ask.Ask.Question)
+
 	got = ch.step(Event{Type: EventAnswerReady, ID: ask.ID, Answer: Answer{Handover: true}})
 	require.Equal(t, []string{"Let me find someone", "Connecting you"}, got)
 	req := ch.effect(EffectRequestHandover)
 	require.Equal(t, "answerer", req.Handover.Summary.Reason)
-	require.Equal(t, []string{"What are your prices?", "Can you build a rocket?", "Please, a rocket"}, req.Handover.Summary.Questions)
+	require.Equal(t, []string{"What are your prices?", "Can you build a rocket?"}, req.Handover.Summary.Questions)
+}
+
+func TestAQuestionIsPassedOnOnceOnly(t *testing.T) {
+	t.Parallel()
+	g := answerGraph()
+	// Two answerers that send each other what they cannot answer.
+	findEdge(&g, "l-h").To = "faq"
+	c := mustCompile(t, g)
+	ch := newChat(t, c, 1)
+	ch.say("Unanswerable?")
+	ch.step(Event{Type: EventAnswerReady, ID: ch.effect(EffectAskAnswerer).ID})
+	require.Equal(t, "llm", ch.s.Node)
+	ch.step(Event{Type: EventAnswerReady, ID: ch.effect(EffectAskAnswerer).ID, Answer: Answer{Handover: true}})
+	require.Equal(t, "faq", ch.s.Node)
+	require.Nil(t, ch.effect(EffectAskAnswerer), "back at the faq, the visitor is asked again")
+	require.Equal(t, WaitingInput, ch.s.Waiting)
+}
+
+func TestRulesSeeTheQuickReplyChoice(t *testing.T) {
+	t.Parallel()
+	g := baseGraph()
+	g.Rules = []Rule{{ID: "help", Condition: `message.choice == "help"`, To: "cap"}}
+	c := mustCompile(t, g)
+	ch := newChat(t, c, 1)
+	ch.say("help")
+	require.Equal(t, "cap", ch.s.Node, "the rule saw the choice before the node's edges")
+}
+
+func TestReleasedChatIsNotTrapped(t *testing.T) {
+	t.Parallel()
+	c := mustCompile(t, baseGraph())
+	t.Run("released at a handover: its timed_out path runs", func(t *testing.T) {
+		ch := newChat(t, c, 1)
+		ch.say("help")
+		ch.step(Event{Type: EventAgentClaimed, Agent: Agent{ID: "u1", Name: "Ana"}})
+		ch.step(Event{Type: EventAgentReleased})
+		timer := ch.effect(EffectStartTimer)
+		require.NotNil(t, timer, "back in the queue with a wait")
+		require.Equal(t, []string{"Nobody is free", "Your email?"}, ch.step(Event{Type: EventTimerFired, ID: timer.ID}))
+	})
+	t.Run("released after a takeover: the bot resumes", func(t *testing.T) {
+		ch := newChat(t, c, 1)
+		ch.say("buy")
+		ch.step(Event{Type: EventAgentTookOver, Agent: Agent{ID: "u1", Name: "Ana"}})
+		ch.step(Event{Type: EventAgentReleased})
+		timer := ch.effect(EffectStartTimer)
+		require.Equal(t, []string{"Your budget?"}, ch.step(Event{Type: EventTimerFired, ID: timer.ID}))
+		require.Equal(t, StatusBot, ch.s.Status)
+	})
+}
+
+func TestCaptureKeepsValuesCollectedEarlier(t *testing.T) {
+	t.Parallel()
+	c := mustCompile(t, baseGraph())
+	ch := newChat(t, c, 0)
+	ch.say("buy")
+	ch.say("500")
+	ch.say("ana@example.com")
+	require.Equal(t, "cap", ch.s.Node)
+	for _, bad := range []string{"nope", "still nope", "never"} {
+		ch.say(bad)
+	}
+	lead := ch.effect(EffectCaptureLead)
+	require.NotNil(t, lead)
+	require.Equal(t, "ana@example.com", lead.Lead.Fields["email"])
 }
 
 func TestFAQMissesTripTheLoopBreaker(t *testing.T) {
