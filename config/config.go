@@ -20,7 +20,7 @@ const (
 	DefaultAddr            = "127.0.0.1:8080"
 	DefaultDatabaseURL     = "sqlite:frontdesk.db"
 	DefaultShutdownTimeout = 15 * time.Second
-	DefaultMaxBodyBytes    = 1 << 20
+	DefaultMaxBodyBytes    = 5 << 20
 )
 
 // Config is the whole configuration of a Frontdesk process.
@@ -53,8 +53,9 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful shutdown (FRONTDESK_SHUTDOWN_TIMEOUT,
 	// --shutdown-timeout). Defaults to 15s.
 	ShutdownTimeout time.Duration
-	// MaxBodyBytes bounds an HTTP request body (FRONTDESK_MAX_BODY_BYTES).
-	// Defaults to 1 MiB.
+	// MaxBodyBytes bounds any HTTP request body (FRONTDESK_MAX_BODY_BYTES);
+	// each operation has its own, smaller bound (64 KiB for most, 4 MiB for
+	// graphs and playbook files). Defaults to 5 MiB.
 	MaxBodyBytes int
 }
 

@@ -31,6 +31,7 @@ func ExampleUp() {
 		fmt.Println(m.Version, m.Name, m.Applied)
 	}
 	// Output:
-	// pending before: 1
+	// pending before: 2
 	// 1 00001_init.sql true
+	// 2 00002_auth.sql true
 }

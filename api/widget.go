@@ -1,0 +1,694 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/frontdesk/frontdesk/chat"
+	"github.com/frontdesk/frontdesk/realtime"
+	"github.com/frontdesk/frontdesk/storage"
+	"github.com/frontdesk/frontdesk/wire"
+)
+
+// Widget connection bounds.
+const (
+	// MaxVisitorSocketsPerIP bounds open visitor sockets from one address.
+	MaxVisitorSocketsPerIP = 50
+	// DefaultMaxVisitorSockets bounds open visitor sockets on one node.
+	DefaultMaxVisitorSockets = 20_000
+	// WidgetHistoryLimit is how many messages the history endpoint returns.
+	WidgetHistoryLimit = 200
+)
+
+// WidgetObserver is told about visitor sockets opening and closing
+// (metrics implements it).
+type WidgetObserver interface {
+	WebsocketOpened(kind string)
+	WebsocketClosed(kind string, code int)
+}
+
+// Widget serves the visitor side: the websocket of the realtime contract
+// (docs/websocket.md) and the history endpoint a client reloads from after
+// a resync.
+type Widget struct {
+	Store    *storage.Store
+	Chat     *chat.Service
+	Broker   realtime.Broker
+	Tokens   *chat.TokenSigner
+	Observer WidgetObserver
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// MaxSockets bounds open visitor sockets on this node. Defaults to
+	// DefaultMaxVisitorSockets.
+	MaxSockets int
+	// Timing and replay bounds; they default to the wire constants
+	// (HelloTimeout, IdleTimeout, PingInterval, MaxReplayEvents). Tests
+	// shorten them.
+	HelloTimeout, IdleTimeout, PingInterval time.Duration
+	ReplayLimit                             int
+
+	mu      sync.Mutex
+	perIP   map[string]int
+	total   int
+	conns   map[*session]struct{}
+	closing bool
+}
+
+// channelLocal is the Locals key of the admitted channel.
+const channelLocal = "fd_channel"
+
+// Mount adds the widget routes to the app.
+func (w *Widget) Mount(app *fiber.App) {
+	if w.Logger == nil {
+		w.Logger = slog.Default()
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
+	if w.MaxSockets <= 0 {
+		w.MaxSockets = DefaultMaxVisitorSockets
+	}
+	if w.HelloTimeout <= 0 {
+		w.HelloTimeout = wire.HelloTimeout
+	}
+	if w.IdleTimeout <= 0 {
+		w.IdleTimeout = wire.IdleTimeout
+	}
+	if w.PingInterval <= 0 {
+		w.PingInterval = wire.PingInterval
+	}
+	if w.ReplayLimit <= 0 {
+		w.ReplayLimit = wire.MaxReplayEvents
+	}
+	w.perIP = map[string]int{}
+	w.conns = map[*session]struct{}{}
+	app.Get("/api/v1/widget/ws", w.admit, websocket.New(w.serve, websocket.Config{
+		HandshakeTimeout: 10 * time.Second,
+		ReadBufferSize:   4096,
+		WriteBufferSize:  4096,
+	}))
+	app.Get("/api/v1/widget/history", w.history)
+}
+
+// originAllowed reports whether the page's Origin is on the channel's
+// allow-list. Origins compare as scheme://host[:port], lowercased.
+func originAllowed(ch *storage.Channel, origin string) bool {
+	o := normalizeOrigin(origin)
+	if o == "" {
+		return false
+	}
+	for _, allowed := range ch.AllowedOrigins {
+		if normalizeOrigin(allowed) == o {
+			return true
+		}
+	}
+	return false
+}
+
+func normalizeOrigin(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// channelFor finds the channel by its public key and checks the Origin.
+// Both failures are 403: the key is public, so there is nothing to hide,
+// but a wrong origin must not learn more than a wrong key.
+func (w *Widget) channelFor(c *fiber.Ctx) (*storage.Channel, error) {
+	key := c.Query("key")
+	if key == "" || len(key) > 128 {
+		return nil, problem(http.StatusForbidden, "forbidden", "unknown channel key or origin not allowed")
+	}
+	ch, err := w.Store.GetChannelByPublicKey(c.UserContext(), key)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, problem(http.StatusForbidden, "forbidden", "unknown channel key or origin not allowed")
+		}
+		return nil, storeError(err, "channel")
+	}
+	if !originAllowed(ch, c.Get(fiber.HeaderOrigin)) {
+		return nil, problem(http.StatusForbidden, "forbidden", "unknown channel key or origin not allowed")
+	}
+	return ch, nil
+}
+
+func sendProblem(c *fiber.Ctx, err error) error {
+	p, ok := err.(*Problem)
+	if !ok {
+		p = problem(http.StatusInternalServerError, "internal", "internal error")
+	}
+	return writeFiberProblem(c, p)
+}
+
+// writeFiberProblem writes p as application/problem+json from a plain
+// fiber handler.
+func writeFiberProblem(c *fiber.Ctx, p *Problem) error {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	c.Status(p.Status)
+	c.Set(fiber.HeaderContentType, "application/problem+json")
+	return c.Send(body)
+}
+
+// admit checks the upgrade request before the handshake: channel key,
+// Origin, and connection limits.
+func (w *Widget) admit(c *fiber.Ctx) error {
+	if !websocket.IsWebSocketUpgrade(c) {
+		return sendProblem(c, problem(http.StatusUpgradeRequired, "upgrade_required", "this endpoint speaks websocket"))
+	}
+	ch, err := w.channelFor(c)
+	if err != nil {
+		return sendProblem(c, err)
+	}
+	ip := c.Context().RemoteIP().String()
+	w.mu.Lock()
+	switch {
+	case w.closing:
+		w.mu.Unlock()
+		return sendProblem(c, problem(http.StatusServiceUnavailable, "unavailable", "the server is shutting down"))
+	case w.total >= w.MaxSockets:
+		w.mu.Unlock()
+		return sendProblem(c, problem(http.StatusServiceUnavailable, "unavailable", "too many connections on this node"))
+	case w.perIP[ip] >= MaxVisitorSocketsPerIP:
+		w.mu.Unlock()
+		c.Set(fiber.HeaderRetryAfter, "10")
+		return sendProblem(c, problem(http.StatusTooManyRequests, "rate_limited", "too many connections from this address"))
+	}
+	w.perIP[ip]++
+	w.total++
+	w.mu.Unlock()
+	c.Locals(channelLocal, ch)
+	c.Locals("ip", ip)
+	return c.Next()
+}
+
+func (w *Widget) release(s *session, ip string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.total--
+	if w.perIP[ip]--; w.perIP[ip] <= 0 {
+		delete(w.perIP, ip)
+	}
+	delete(w.conns, s)
+}
+
+// Shutdown tells every visitor socket to go away (1001), so widgets
+// reconnect to another node, refuses new ones, and waits up to two seconds
+// for the sockets to close.
+func (w *Widget) Shutdown() {
+	w.mu.Lock()
+	w.closing = true
+	sessions := make([]*session, 0, len(w.conns))
+	for s := range w.conns {
+		sessions = append(sessions, s)
+	}
+	w.mu.Unlock()
+	for _, s := range sessions {
+		s.kick(wire.CloseGoingAway, "server shutting down")
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		w.mu.Lock()
+		n := w.total
+		w.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// session is one visitor socket.
+type session struct {
+	w    *Widget
+	conn *websocket.Conn
+	ch   *storage.Channel
+	conv *storage.Conversation
+	out  chan []byte
+	subs chan realtime.Subscription
+	done chan struct{}
+	// readerDone is closed when the read loop has returned.
+	readerDone chan struct{}
+	once       sync.Once
+	code       int
+	reason     string
+	mu         sync.Mutex
+	lastSeq    int64
+}
+
+// kick ends the session with a close code; the writer sends the close
+// frame.
+func (s *session) kick(code int, reason string) {
+	s.once.Do(func() {
+		s.code, s.reason = code, reason
+		close(s.done)
+	})
+}
+
+// send queues a frame without blocking: a socket whose queue is full reads
+// too slowly and is cut off rather than buffered forever.
+func (s *session) send(frame []byte) {
+	select {
+	case s.out <- frame:
+	case <-s.done:
+	default:
+		s.kick(wire.CloseSlowConsumer, "send queue full")
+	}
+}
+
+func (w *Widget) serve(conn *websocket.Conn) {
+	ch := conn.Locals(channelLocal).(*storage.Channel)
+	ip, _ := conn.Locals("ip").(string)
+	s := &session{w: w, conn: conn, ch: ch, out: make(chan []byte, wire.SendQueueSize), subs: make(chan realtime.Subscription, 1), done: make(chan struct{}), readerDone: make(chan struct{})}
+	w.mu.Lock()
+	w.conns[s] = struct{}{}
+	w.mu.Unlock()
+	defer w.release(s, ip)
+	if w.Observer != nil {
+		w.Observer.WebsocketOpened("visitor")
+	}
+	conn.SetReadLimit(wire.MaxFrameBytes)
+
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		s.writeLoop()
+	}()
+	s.readLoop()
+	close(s.readerDone)
+	s.kick(wire.CloseNormal, "")
+	<-writerDone
+	if w.Observer != nil {
+		w.Observer.WebsocketClosed("visitor", s.code)
+	}
+}
+
+// writeLoop is the socket's only writer: queued frames, subscription
+// events, pings, and the close frame at the end.
+func (s *session) writeLoop() {
+	ping := time.NewTicker(s.w.PingInterval)
+	defer ping.Stop()
+	var sub realtime.Subscription
+	subC := make(<-chan []byte)
+	var lost <-chan struct{}
+	defer func() {
+		if sub != nil {
+			sub.Close()
+		}
+		select {
+		case late := <-s.subs:
+			late.Close()
+		default:
+		}
+		// Frames queued before the end (the errors that led to a
+		// rate-limit close) are flushed, unless the client is the slow one.
+		if s.code != wire.CloseSlowConsumer {
+		drain:
+			for {
+				select {
+				case frame := <-s.out:
+					_ = s.conn.SetWriteDeadline(time.Now().Add(time.Second))
+					if s.conn.WriteMessage(websocket.TextMessage, frame) != nil {
+						break drain
+					}
+				default:
+					break drain
+				}
+			}
+		}
+		_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(s.code, wire.TrimCloseReason(s.reason)), time.Now().Add(time.Second))
+		// Linger for the client's close reply before closing TCP: closing
+		// with unread bytes would reset the connection, and the client
+		// could lose the close frame and its code.
+		_ = s.conn.SetReadDeadline(time.Now().Add(time.Second))
+		select {
+		case <-s.readerDone:
+			for {
+				if _, _, err := s.conn.ReadMessage(); err != nil {
+					break
+				}
+			}
+		case <-time.After(time.Second):
+		}
+		_ = s.conn.Close()
+	}()
+	write := func(frame []byte) bool {
+		_ = s.conn.SetWriteDeadline(time.Now().Add(wire.WriteTimeout))
+		if err := s.conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+			s.kick(wire.CloseSlowConsumer, "write failed")
+			return false
+		}
+		return true
+	}
+	for {
+		select {
+		case <-s.done:
+			return
+		case next := <-s.subs:
+			if sub != nil {
+				sub.Close()
+			}
+			sub, subC, lost = next, next.C(), next.Lost()
+		case frame := <-s.out:
+			if seq, ok := wire.EventSeq(frame); ok && !s.advance(seq) {
+				continue
+			}
+			if !write(frame) {
+				return
+			}
+		case frame, ok := <-subC:
+			if !ok {
+				s.kick(wire.CloseGoingAway, "broker closed")
+				return
+			}
+			if seq, ok := wire.EventSeq(frame); ok && !s.advance(seq) {
+				continue // replayed already
+			}
+			if !write(frame) {
+				return
+			}
+		case <-lost:
+			// Events may have been dropped: tell the client to reload.
+			if !write(wire.Encode(&wire.Resync{Reason: wire.ResyncMissed})) {
+				return
+			}
+		case <-ping.C:
+			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wire.WriteTimeout)); err != nil {
+				s.kick(wire.CloseIdleTimeout, "ping failed")
+				return
+			}
+		}
+	}
+}
+
+// advance records seq as sent and reports whether it is new, so events
+// that arrive both by replay and live are sent once, in order.
+func (s *session) advance(seq int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seq <= s.lastSeq {
+		return false
+	}
+	s.lastSeq = seq
+	return true
+}
+
+func (s *session) readLoop() {
+	conn := s.conn
+	_ = conn.SetReadDeadline(time.Now().Add(s.w.HelloTimeout))
+	var welcomed atomic.Bool
+	conn.SetPongHandler(func(string) error {
+		// A pong proves the client alive, but not that it spoke: before the
+		// hello, the hello deadline stands.
+		if !welcomed.Load() {
+			return nil
+		}
+		return conn.SetReadDeadline(time.Now().Add(s.w.IdleTimeout))
+	})
+	limiter := newFrameLimiter(s.w.Now())
+	helloDone := false
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			switch {
+			case errors.Is(err, websocket.ErrReadLimit):
+				s.kick(wire.CloseTooBig, "frame too big")
+			case isTimeout(err):
+				if helloDone {
+					s.kick(wire.CloseIdleTimeout, "idle")
+				} else {
+					s.kick(wire.CloseProtocol, "no hello in time")
+				}
+			default:
+				s.kick(wire.CloseNormal, "")
+			}
+			return
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(s.w.IdleTimeout))
+		switch limiter.allow(s.w.Now()) {
+		case rateOK:
+		case rateRefuse:
+			s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeRateLimited, Message: "slow down: too many frames"}))
+			continue
+		case rateClose:
+			s.kick(wire.CloseRateLimited, "flooding")
+			return
+		}
+		f, err := wire.DecodeClient(data)
+		if err != nil {
+			var fe *wire.FrameError
+			if errors.As(err, &fe) {
+				s.send(wire.Encode(fe.Frame()))
+				if !helloDone {
+					s.kick(wire.CloseProtocol, "bad hello")
+					return
+				}
+				continue
+			}
+			s.kick(wire.CloseProtocol, "bad frame")
+			return
+		}
+		if !helloDone {
+			h, ok := f.(*wire.Hello)
+			if !ok {
+				s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeNotReady, Message: "send hello first"}))
+				s.kick(wire.CloseProtocol, "hello expected")
+				return
+			}
+			if code, reason := s.hello(h); code != 0 {
+				s.kick(code, reason)
+				return
+			}
+			helloDone = true
+			welcomed.Store(true)
+			continue
+		}
+		switch f := f.(type) {
+		case *wire.Hello:
+			s.kick(wire.CloseProtocol, "repeated hello")
+			return
+		case *wire.ClientMessage:
+			s.message(f)
+		case *wire.Resume:
+			s.replay(f.LastSeq)
+		case *wire.ClientTyping:
+			// Typing reaches the agents watching the chat; it is not stored.
+			_ = s.w.Broker.Publish(context.Background(), chat.ConversationTopic(s.conv.WorkspaceID, s.conv.ID),
+				wire.Encode(&wire.Typing{Author: wire.AuthorVisitor, On: f.On}))
+		case *wire.Ping:
+			s.send(wire.Encode(&wire.Pong{}))
+		}
+	}
+}
+
+// hello resumes the visitor's conversation from a valid token, or starts a
+// new one, then sends the welcome and replays what the client missed.
+func (s *session) hello(h *wire.Hello) (int, string) {
+	ctx := context.Background()
+	w := s.w
+	var claims chat.VisitorClaims
+	returning := false
+	if h.Token != "" {
+		c, err := w.Tokens.Verify(h.Token, s.ch.ID, w.Now())
+		if err != nil {
+			return wire.CloseUnauthorized, "invalid token"
+		}
+		claims, returning = c, true
+		if c.Conversation != "" {
+			conv, err := w.Store.GetConversation(ctx, s.ch.WorkspaceID, c.Conversation)
+			if err == nil && conv.ChannelID == s.ch.ID && conv.VisitorID == c.Visitor && conv.Status != storage.StatusClosed {
+				s.conv = conv
+			}
+		}
+	}
+	if s.conv == nil {
+		visitor := claims.Visitor
+		if visitor == "" {
+			visitor = "vis_" + uuid.NewString()
+		}
+		vars := map[string]any{}
+		for k, v := range h.Vars {
+			vars[k] = v
+		}
+		res, err := w.Chat.Start(ctx, chat.StartInput{
+			Channel: s.ch, VisitorID: visitor, IsNew: !returning,
+			Locale: h.Locale, PageURL: h.PageURL, Referrer: h.Referrer, Vars: vars,
+		})
+		if err != nil {
+			w.Logger.Warn("start conversation", "channel", s.ch.ID, "err", err)
+			return wire.CloseInternal, "could not start"
+		}
+		s.conv = res.Conversation
+		claims.Visitor = visitor
+	}
+	claims = chat.VisitorClaims{Workspace: s.ch.WorkspaceID, Channel: s.ch.ID, Visitor: s.conv.VisitorID, Conversation: s.conv.ID, IssuedAt: w.Now().Unix()}
+	name := "Assistant"
+	if s.conv.AssistantID != "" {
+		if a, err := w.Store.GetAssistant(ctx, s.ch.WorkspaceID, s.conv.AssistantID); err == nil {
+			name = a.Name
+		}
+	}
+	s.send(wire.Encode(&wire.Welcome{
+		ConversationID: s.conv.ID,
+		Token:          w.Tokens.Sign(claims),
+		LastSeq:        s.conv.LastSeq,
+		Assistant:      wire.Participant{Name: name},
+		Language:       s.conv.Language,
+	}))
+	// Subscribe before reading the gap from the database, so no event can
+	// fall between the two; events seen both ways are sent once, by seq.
+	sub, err := w.Broker.Subscribe(ctx, chat.ConversationTopic(s.conv.WorkspaceID, s.conv.ID))
+	if err != nil {
+		return wire.CloseInternal, "subscribe failed"
+	}
+	s.subs <- sub
+	s.replay(h.LastSeq)
+	return 0, ""
+}
+
+// replay sends the events after lastSeq from the database, or a resync
+// when the gap is larger than the replay bound.
+func (s *session) replay(lastSeq int64) {
+	ctx := context.Background()
+	conv, err := s.w.Store.GetConversation(ctx, s.conv.WorkspaceID, s.conv.ID)
+	if err != nil {
+		s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeInternal, Message: "could not load the conversation"}))
+		return
+	}
+	if lastSeq < 0 || lastSeq > conv.LastSeq {
+		lastSeq = 0
+	}
+	if conv.LastSeq-lastSeq > int64(s.w.ReplayLimit) {
+		s.send(wire.Encode(&wire.Resync{Reason: wire.ResyncGapTooOld}))
+		s.mu.Lock()
+		if conv.LastSeq > s.lastSeq {
+			// The client reloads history up to here; live events go on after.
+			s.lastSeq = conv.LastSeq
+		}
+		s.mu.Unlock()
+		return
+	}
+	msgs, err := s.w.Store.ListMessagesAfter(ctx, conv.WorkspaceID, conv.ID, lastSeq, s.w.ReplayLimit)
+	if err != nil {
+		s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeInternal, Message: "could not load the conversation"}))
+		return
+	}
+	for i := range msgs {
+		s.send(wire.Encode(chat.MessageFrame(conv.ID, &msgs[i])))
+	}
+}
+
+func (s *session) message(m *wire.ClientMessage) {
+	ctx := context.Background()
+	res, err := s.w.Chat.VisitorMessage(ctx, s.conv.WorkspaceID, s.conv.ID, m.ClientID, m.Text)
+	switch {
+	case err == nil:
+		s.send(wire.Encode(&wire.Ack{ClientID: m.ClientID, Seq: res.Visitor.Seq, Duplicate: res.Duplicate}))
+		if res.Duplicate {
+			return
+		}
+		// The events are published after the commit; this socket gets them
+		// from its subscription. Sending them here too would be dropped by
+		// seq, so only the ack goes directly.
+	case errors.Is(err, chat.ErrClosed):
+		s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeConversationClosed, Message: "this conversation is closed"}))
+	case errors.Is(err, storage.ErrInvalid):
+		s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeInvalidField, Field: "text", Message: err.Error()}))
+	default:
+		s.w.Logger.Warn("visitor message", "conversation", s.conv.ID, "err", err)
+		s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeInternal, Message: "not stored; retry with the same client_id"}))
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// history returns the latest messages of the visitor's conversation, for a
+// client told to resync. It is authorized by the visitor token, the
+// channel key and the Origin, like the socket.
+func (w *Widget) history(c *fiber.Ctx) error {
+	ch, err := w.channelFor(c)
+	if err != nil {
+		return sendProblem(c, err)
+	}
+	c.Set("Access-Control-Allow-Origin", c.Get(fiber.HeaderOrigin))
+	c.Set("Vary", "Origin")
+	token := strings.TrimPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	claims, err := w.Tokens.Verify(token, ch.ID, w.Now())
+	if err != nil || claims.Conversation == "" {
+		return sendProblem(c, problem(http.StatusUnauthorized, "unauthorized", "a valid visitor token is required"))
+	}
+	conv, err := w.Store.GetConversation(c.UserContext(), ch.WorkspaceID, claims.Conversation)
+	if err != nil || conv.VisitorID != claims.Visitor || conv.ChannelID != ch.ID {
+		return sendProblem(c, notFound("conversation"))
+	}
+	msgs, err := w.Store.ListMessagesBefore(c.UserContext(), ch.WorkspaceID, conv.ID, conv.LastSeq+1, WidgetHistoryLimit)
+	if err != nil {
+		return sendProblem(c, storeError(err, "conversation"))
+	}
+	events := make([]*wire.Event, len(msgs))
+	for i := range msgs {
+		events[i] = chat.MessageFrame(conv.ID, &msgs[i])
+	}
+	return c.JSON(fiber.Map{"conversation_id": conv.ID, "last_seq": conv.LastSeq, "events": events})
+}
+
+// Rate limiting of one socket's frames: a token bucket of wire.RateBurst
+// refilled at wire.RateLimit per second; refusals past wire.FloodRefusals
+// within wire.FloodWindow close the socket.
+type rateVerdict int
+
+const (
+	rateOK rateVerdict = iota
+	rateRefuse
+	rateClose
+)
+
+type frameLimiter struct {
+	tokens   float64
+	last     time.Time
+	refused  int
+	windowAt time.Time
+}
+
+func newFrameLimiter(now time.Time) *frameLimiter {
+	return &frameLimiter{tokens: wire.RateBurst, last: now, windowAt: now}
+}
+
+func (l *frameLimiter) allow(now time.Time) rateVerdict {
+	l.tokens += now.Sub(l.last).Seconds() * wire.RateLimit
+	if l.tokens > wire.RateBurst {
+		l.tokens = wire.RateBurst
+	}
+	l.last = now
+	if l.tokens >= 1 {
+		l.tokens--
+		return rateOK
+	}
+	if now.Sub(l.windowAt) > wire.FloodWindow {
+		l.windowAt, l.refused = now, 0
+	}
+	l.refused++
+	if l.refused > wire.FloodRefusals {
+		return rateClose
+	}
+	return rateRefuse
+}
