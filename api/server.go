@@ -93,6 +93,9 @@ func New(d Deps) *Server {
 	cfg.DocsPath = "/api/v1/docs"
 	cfg.SchemasPath = "/api/v1/schemas"
 	cfg.Info.Description = "Frontdesk: website chat playbooks, live chat and leads. Errors are RFC 9457 problem details."
+	if d.Config.PublicURL != "" {
+		cfg.Servers = []*huma.Server{{URL: d.Config.PublicURL, Description: "This Frontdesk server."}}
+	}
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"session": {Type: "apiKey", In: "cookie", Name: SessionCookie, Description: "Session cookie from POST /api/v1/auth/login; unsafe methods also need the X-CSRF-Token header."},
 		"token":   {Type: "http", Scheme: "bearer", Description: "API token for automation."},
@@ -125,6 +128,9 @@ func Operation(id, method, path, summary, access string, tags ...string) huma.Op
 	if access != AccessPublic {
 		op.Security = []map[string][]string{{"session": {}}, {"token": {}}}
 		op.Errors = []int{http.StatusUnauthorized, http.StatusForbidden}
+	} else {
+		// An empty requirement states that no credentials are needed.
+		op.Security = []map[string][]string{{}}
 	}
 	return op
 }

@@ -424,7 +424,11 @@ func (s *session) readLoop() {
 	limiter := newFrameLimiter(s.w.Now())
 	helloDone := false
 	for {
-		_, data, err := conn.ReadMessage()
+		kind, data, err := conn.ReadMessage()
+		if err == nil && kind != websocket.TextMessage {
+			s.kick(wire.CloseProtocol, "frames are JSON text")
+			return
+		}
 		if err != nil {
 			switch {
 			case errors.Is(err, websocket.ErrReadLimit):

@@ -35,6 +35,7 @@ Usage:
   frontdesk setup --workspace NAME --email EMAIL --name NAME   (password on stdin)
   frontdesk validate FILE...
   frontdesk simulate [--locale fr] [--agents N] [--returning] FILE
+  frontdesk openapi                 (prints the OpenAPI document)
   frontdesk help
 
 Settings come from flags and FRONTDESK_* environment variables; see the README.
@@ -58,6 +59,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return Validate(args, env)
 	case "simulate":
 		return Simulate(ctx, args, env)
+	case "openapi":
+		return OpenAPI(args, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
