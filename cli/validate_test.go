@@ -41,7 +41,7 @@ func TestValidateRefusesBrokenCopiesWithPositions(t *testing.T) {
 	}{
 		"bad condition": {`"id": "greet-connect",`, `"id": "greet-connect", "condition": "agents.online >",`,
 			[]string{"edge greet-connect", "condition (1:"}},
-		"dangling edge": {`"to": "bye"`, `"to": "nowhere"`, []string{`"nowhere"`, "does not exist"}},
+		"dangling edge":    {`"to": "bye"`, `"to": "nowhere"`, []string{`"nowhere"`, "does not exist"}},
 		"unreachable node": {`"nodes": [`, `"nodes": [{"id": "lonely", "kind": "end"},`, []string{"node lonely", "no path from the start"}},
 	}
 	for name, c := range cases {
