@@ -36,15 +36,15 @@ type ConversationRoutes struct {
 
 // Register adds the operations to api.
 func (r *ConversationRoutes) Register(api huma.API) {
-	op := routeOp("listConversations", http.MethodGet, "/api/v1/conversations", "List conversations", AccessAdmin, 0, 0)
+	op := routeOp("listConversations", http.MethodGet, "/api/v1/conversations", "List conversations", AccessAgent, 0, 0)
 	op.Description = "Lists the workspace's conversations (preview chats excluded), filtered and sorted by allow-listed parameters, a page at a time."
 	huma.Register(api, op, r.list)
 
-	op = routeOp("getConversation", http.MethodGet, "/api/v1/conversations/{id}", "Get a conversation with its messages", AccessAdmin, 0, 0)
+	op = routeOp("getConversation", http.MethodGet, "/api/v1/conversations/{id}", "Get a conversation with its messages", AccessAgent, 0, 0)
 	op.Description = "Returns the conversation and its messages after after_seq, oldest first. When next_after_seq is set, ask again with it for more."
 	huma.Register(api, op, r.get)
 
-	op = routeOp("exportTranscript", http.MethodGet, "/api/v1/conversations/{id}/transcript", "Export a transcript", AccessAdmin, 0, 0)
+	op = routeOp("exportTranscript", http.MethodGet, "/api/v1/conversations/{id}/transcript", "Export a transcript", AccessAgent, 0, 0)
 	op.Description = "Downloads the conversation's messages. format=json gives the messages as JSON. format=text gives one line per message, " +
 		"\"[time] author: text\", with the text as stored: it is data, never markup, so nothing is rendered or HTML-escaped. " +
 		"Only line breaks and other control characters in a text are written as escapes (\\n, \\r, \\u001b…), so that one message stays one line " +
@@ -128,6 +128,10 @@ func (r *ConversationRoutes) list(ctx context.Context, in *listConversationsInpu
 		ChannelID: in.ChannelID, AssistantID: in.AssistantID,
 		Sort: storage.ConversationSort(in.Sort), Limit: in.Limit, Offset: in.Offset,
 	}
+	if !p.IsAdmin() {
+		// Agents never see chats assigned to another agent.
+		f.VisibleTo = p.UserID
+	}
 	for _, st := range in.Status {
 		f.Statuses = append(f.Statuses, storage.ConversationStatus(st))
 	}
@@ -175,6 +179,9 @@ func (r *ConversationRoutes) get(ctx context.Context, in *getConversationInput) 
 	if err != nil {
 		return nil, storeError(err, "conversation")
 	}
+	if !CanSee(p, c) {
+		return nil, notFound("conversation")
+	}
 	ms, err := r.Store.ListMessagesAfter(ctx, p.WorkspaceID, c.ID, in.AfterSeq, in.Limit)
 	if err != nil {
 		return nil, storeError(err, "conversation")
@@ -210,6 +217,9 @@ func (r *ConversationRoutes) transcript(ctx context.Context, in *conversationTra
 	c, err := r.Store.GetConversation(ctx, p.WorkspaceID, in.ID)
 	if err != nil {
 		return nil, storeError(err, "conversation")
+	}
+	if !CanSee(p, c) {
+		return nil, notFound("conversation")
 	}
 	var (
 		msgs      []conversationMessageView

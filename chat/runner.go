@@ -28,9 +28,10 @@ type Result struct {
 	// Messages are the messages stored by the event, in seq order: the
 	// visitor's (when it sent one) and the bot's.
 	Messages []storage.Message
-	// Visitor is the visitor's message (the existing one on a retry).
-	Visitor *storage.Message
-	// Duplicate is true when the visitor's client id was seen before:
+	// Stored is the message the caller sent: the visitor's or the agent's
+	// (the existing one on a retry).
+	Stored *storage.Message
+	// Duplicate is true when the sender's client id was seen before:
 	// nothing was stored or stepped.
 	Duplicate bool
 	// Lead is set when the event captured a lead.
@@ -38,6 +39,8 @@ type Result struct {
 
 	inbox []InboxEvent
 	slow  []engine.Effect
+	// assign, when set, makes its value the assignee in the same update.
+	assign *string
 }
 
 // InboxEvent tells a workspace's agents that a chat changed in the queue.
@@ -46,6 +49,7 @@ type InboxEvent struct {
 	Kind           string          `json:"kind"`
 	ConversationID string          `json:"conversation_id"`
 	Status         string          `json:"status,omitempty"`
+	AssigneeID     string          `json:"assignee_id,omitempty"`
 	Summary        *engine.Summary `json:"summary,omitempty"`
 	At             time.Time       `json:"at"`
 }
@@ -105,6 +109,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Result, error) {
 			if err := s.outbox(ctx, tx, conv, "conversation.created", nil); err != nil {
 				return err
 			}
+			res.inbox = append(res.inbox, InboxEvent{Type: "inbox", Kind: "conversation_started", ConversationID: conv.ID, Status: string(conv.Status), At: s.now()})
 			return s.step(ctx, tx, conv, ev, &res)
 		})
 	})
@@ -140,13 +145,13 @@ func (s *Service) VisitorMessage(ctx context.Context, ws, conversationID, client
 					return err
 				}
 				if dup {
-					res.Conversation, res.Visitor, res.Duplicate = conv, msg, true
+					res.Conversation, res.Stored, res.Duplicate = conv, msg, true
 					return nil
 				}
 				if conv.Status == storage.StatusClosed {
 					return ErrClosed
 				}
-				res.Visitor = msg
+				res.Stored = msg
 			} else {
 				if conv.Status == storage.StatusClosed {
 					return ErrClosed
@@ -155,11 +160,16 @@ func (s *Service) VisitorMessage(ctx context.Context, ws, conversationID, client
 				if err != nil {
 					return err
 				}
-				res.Visitor = msg
+				res.Stored = msg
 			}
-			res.Messages = append(res.Messages, *res.Visitor)
+			res.Messages = append(res.Messages, *res.Stored)
 			if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID, Type: "visitor_message", Preview: conv.Preview}); err != nil {
 				return err
+			}
+			if conv.Status != storage.StatusBot {
+				// Agents are told of messages in chats a human handles.
+				res.inbox = append(res.inbox, InboxEvent{Type: "inbox", Kind: "visitor_message", ConversationID: conv.ID,
+					Status: string(conv.Status), AssigneeID: conv.AssigneeID, At: s.now()})
 			}
 			return s.step(ctx, tx, conv, engine.Event{Type: engine.EventVisitorMessage, Text: text}, &res)
 		})
@@ -271,9 +281,20 @@ func (s *Service) step(ctx context.Context, tx *storage.Store, conv *storage.Con
 	if conv.Language == "" && next.Language != "" {
 		upd.Language = next.Language
 	}
+	switch {
+	case res.assign != nil:
+		upd.SetAssignee, upd.AssigneeID = true, *res.assign
+	case upd.Status == storage.StatusBot || upd.Status == storage.StatusUnassigned:
+		// Back with the bot or in the queue: nobody has the chat.
+		upd.SetAssignee = conv.AssigneeID != ""
+	}
 	updated, err := tx.UpdateConversation(ctx, ws, conv.ID, conv.Version, upd)
 	if err != nil {
 		return err
+	}
+	if updated.Status != conv.Status || updated.AssigneeID != conv.AssigneeID {
+		res.inbox = append(res.inbox, InboxEvent{Type: "inbox", Kind: "conversation_updated", ConversationID: conv.ID,
+			Status: string(updated.Status), AssigneeID: updated.AssigneeID, At: now})
 	}
 	res.Conversation = updated
 	return nil

@@ -18,6 +18,7 @@ func APIRoutes(cfg config.Config) []api.Routes {
 		&api.VersionRoutes{},
 		&api.ChannelRoutes{PublicURL: cfg.PublicURL},
 		&api.ConversationRoutes{},
+		&api.InboxRoutes{},
 	}
 }
 

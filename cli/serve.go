@@ -145,6 +145,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 			&api.VersionRoutes{Store: store},
 			&api.ChannelRoutes{Store: store, PublicURL: cfg.PublicURL},
 			&api.ConversationRoutes{Store: store},
+			&api.InboxRoutes{Store: store, Chat: s.Chat, Presence: s.Presence},
 		},
 		Middleware: s.Metrics.Middleware(),
 	})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // ConversationStatus is where a conversation sits in the inbox.
@@ -405,9 +407,6 @@ type ConversationFilter struct {
 
 // ListConversations returns the workspace's conversations matching f.
 func (s *Store) ListConversations(ctx context.Context, ws string, f ConversationFilter) ([]Conversation, error) {
-	if err := needWorkspace(ws); err != nil {
-		return nil, err
-	}
 	if f.Sort == "" {
 		f.Sort = SortNewest
 	}
@@ -418,7 +417,38 @@ func (s *Store) ListConversations(ctx context.Context, ws string, f Conversation
 	if f.Offset < 0 || f.Offset > MaxListOffset {
 		return nil, invalidf("offset %d: want 0 to %d", f.Offset, MaxListOffset)
 	}
-	q := s.conn(ctx).Where("workspace_id = ?", ws)
+	q, err := s.conversationQuery(ctx, ws, f)
+	if err != nil {
+		return nil, err
+	}
+	var out []Conversation
+	if err := q.Order(order).Limit(clampLimit(f.Limit)).Offset(f.Offset).Find(&out).Error; err != nil {
+		return nil, wrap("list conversations", err)
+	}
+	return out, nil
+}
+
+// CountConversations counts the workspace's conversations matching f (its
+// Sort, Limit and Offset are ignored), for the inbox folders' counts.
+func (s *Store) CountConversations(ctx context.Context, ws string, f ConversationFilter) (int64, error) {
+	q, err := s.conversationQuery(ctx, ws, f)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return 0, wrap("count conversations", err)
+	}
+	return n, nil
+}
+
+// conversationQuery builds the WHERE of a conversation filter; every value
+// is a bound parameter.
+func (s *Store) conversationQuery(ctx context.Context, ws string, f ConversationFilter) (*gorm.DB, error) {
+	if err := needWorkspace(ws); err != nil {
+		return nil, err
+	}
+	q := s.conn(ctx).Model(&Conversation{}).Where("workspace_id = ?", ws)
 	if len(f.Statuses) > 0 {
 		for _, st := range f.Statuses {
 			if !st.valid() {
@@ -445,11 +475,7 @@ func (s *Store) ListConversations(ctx context.Context, ws string, f Conversation
 	if !f.IncludePreview {
 		q = q.Where("preview = ?", false)
 	}
-	var out []Conversation
-	if err := q.Order(order).Limit(clampLimit(f.Limit)).Offset(f.Offset).Find(&out).Error; err != nil {
-		return nil, wrap("list conversations", err)
-	}
-	return out, nil
+	return q, nil
 }
 
 // lockConversationSeq locks the conversation row for a seq allocation and
