@@ -603,7 +603,7 @@ func (s *session) message(m *wire.ClientMessage) {
 	res, err := s.w.Chat.VisitorMessage(ctx, s.conv.WorkspaceID, s.conv.ID, m.ClientID, m.Text)
 	switch {
 	case err == nil:
-		s.send(wire.Encode(&wire.Ack{ClientID: m.ClientID, Seq: res.Visitor.Seq, Duplicate: res.Duplicate}))
+		s.send(wire.Encode(&wire.Ack{ClientID: m.ClientID, Seq: res.Stored.Seq, Duplicate: res.Duplicate}))
 		if res.Duplicate {
 			return
 		}

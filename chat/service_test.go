@@ -150,7 +150,7 @@ func TestRetriedClientIDIsStoredOnce(t *testing.T) {
 		again, err := b.svc.VisitorMessage(ctx, b.ws, conv.ID, "same-id", "Get a quote")
 		require.NoError(t, err)
 		require.True(t, again.Duplicate)
-		require.Equal(t, first.Visitor.Seq, again.Visitor.Seq)
+		require.Equal(t, first.Stored.Seq, again.Stored.Seq)
 		require.Empty(t, texts(again), "a retry runs no step")
 		msgs, err := store.ListMessages(ctx, b.ws, conv.ID, 500)
 		require.NoError(t, err)
