@@ -110,3 +110,20 @@ func (d DefaultResponse) Graph() *engine.Graph {
 	}
 	return g
 }
+
+// QueueGraph is the workflow of a chat that goes straight to the agents'
+// queue (a returning visitor of a new-visitors-only assistant): the queue
+// at once, then capture when nobody claims it.
+func (d DefaultResponse) QueueGraph() *engine.Graph {
+	g := DefaultResponse{Then: "queue"}.Graph()
+	g.Start = "queue"
+	g.Nodes = g.Nodes[1:] // no greeting
+	kept := g.Edges[:0]
+	for _, e := range g.Edges {
+		if e.From != "greet" {
+			kept = append(kept, e)
+		}
+	}
+	g.Edges = kept
+	return g
+}

@@ -91,7 +91,9 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Result, error) {
 				v, err := tx.LatestVersion(ctx, ws, in.Channel.AssistantID)
 				switch {
 				case err == nil:
-					nc.AssistantID, nc.VersionID = in.Channel.AssistantID, v.ID
+					if err := s.route(ctx, tx, ws, in, v, &nc); err != nil {
+						return err
+					}
 				case errors.Is(err, storage.ErrNotFound):
 					// Connected but never published: the default response.
 				default:
@@ -118,6 +120,28 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Result, error) {
 	}
 	s.afterCommit(ctx, &res)
 	return &res, nil
+}
+
+// route decides how a chat on a published assistant starts: on the
+// assistant's version; with the channel's default response when the
+// assistant is off (workspace out of office, outside its availability); or
+// straight to the agents' queue for a returning visitor when the assistant
+// talks to new visitors only.
+func (s *Service) route(ctx context.Context, tx *storage.Store, ws string, in StartInput, v *storage.Version, nc *storage.NewConversation) error {
+	w, err := tx.GetWorkspace(ctx, ws)
+	if err != nil {
+		return err
+	}
+	st := s.settingsOf(ctx, tx, ws, v.AssistantID)
+	switch {
+	case w.OutOfOffice || !st.Availability.On(s.now(), s.presence.OnlineAgents(ctx, ws)):
+		// Off: the channel's default response (nc keeps no version).
+	case st.Audience == AudienceNewOnly && !in.IsNew:
+		nc.Route = storage.RouteQueue
+	default:
+		nc.AssistantID, nc.VersionID = v.AssistantID, v.ID
+	}
+	return nil
 }
 
 // MaxVisitorText bounds a visitor message in bytes.
@@ -257,9 +281,18 @@ func (s *Service) step(ctx context.Context, tx *storage.Store, conv *storage.Con
 			return err
 		}
 	}
-	ev.AgentsOnline = s.presence.OnlineAgents(ctx, ws)
-	ev.BusinessHours = true
 	now := s.now()
+	ev.AgentsOnline = s.presence.OnlineAgents(ctx, ws)
+	ev.BusinessHours = s.settingsOf(ctx, tx, ws, conv.AssistantID).Availability.InSchedule(now)
+	if ev.Type == engine.EventAnswerReady {
+		// The answer is kept in the log: a preview saved as a transcript
+		// replays it as it was.
+		data, _ := json.Marshal(map[string]any{"id": ev.ID, "matched": ev.Answer.Matched, "text": ev.Answer.Text, "handover": ev.Answer.Handover})
+		if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
+			Type: "answer_ready", Data: data, Preview: conv.Preview}); err != nil {
+			return err
+		}
+	}
 	next, effects, err := engine.Step(c, st, ev, now)
 	if err != nil {
 		return err

@@ -87,6 +87,9 @@ type Service struct {
 	mu      sync.Mutex
 	closed  bool
 	pending sync.WaitGroup
+
+	settingsMu sync.Mutex
+	settings   map[string]cachedSettings
 }
 
 // New builds a Service.
@@ -124,6 +127,7 @@ func New(c Config) *Service {
 		versions: newCompiledCache(c.VersionCacheSize),
 		slow:     make(chan struct{}, c.MaxSlowWork),
 		poll:     c.TimerPoll,
+		settings: map[string]cachedSettings{},
 	}
 }
 
@@ -221,11 +225,20 @@ func (k *compiledCache) put(key string, c *engine.Compiled) {
 	k.items[key] = &cacheItem{c: c, used: k.tick}
 }
 
+// ErrPreviewStale: the draft was saved since the preview chat started; the
+// preview restarts on the new draft.
+var ErrPreviewStale = errors.New("chat: the draft changed since this preview started")
+
 // compiled returns the compiled graph a conversation runs: its pinned
-// version, or its channel's default response.
+// version, the draft revision of a preview, the queue of a chat that went
+// straight to the agents, or its channel's default response.
 func (s *Service) compiled(ctx context.Context, tx *storage.Store, conv *storage.Conversation) (*engine.Compiled, error) {
-	key := "v:" + conv.VersionID
-	if conv.VersionID == "" {
+	switch {
+	case conv.Preview:
+		return s.compiledDraft(ctx, tx, conv)
+	case conv.Route == storage.RouteQueue:
+		return s.compileCached("q", func() *engine.Graph { return DefaultResponse{}.QueueGraph() })
+	case conv.VersionID == "":
 		var ch *storage.Channel
 		if conv.ChannelID != "" {
 			var err error
@@ -235,17 +248,9 @@ func (s *Service) compiled(ctx context.Context, tx *storage.Store, conv *storage
 		}
 		dr := DefaultResponseOf(ch)
 		raw, _ := json.Marshal(dr)
-		key = "d:" + string(raw)
-		if c := s.versions.get(key); c != nil {
-			return c, nil
-		}
-		c, err := engine.Compile(dr.Graph(), engine.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("chat: default response does not compile: %w", err)
-		}
-		s.versions.put(key, c)
-		return c, nil
+		return s.compileCached("d:"+string(raw), dr.Graph)
 	}
+	key := "v:" + conv.VersionID
 	if c := s.versions.get(key); c != nil {
 		return c, nil
 	}
@@ -253,16 +258,94 @@ func (s *Service) compiled(ctx context.Context, tx *storage.Store, conv *storage
 	if err != nil {
 		return nil, err
 	}
-	var g engine.Graph
-	if err := json.Unmarshal(v.Graph, &g); err != nil {
-		return nil, fmt.Errorf("chat: version %s: %w", v.ID, err)
-	}
-	// A published version passed the checks; raised limits only guard
-	// against an operator having lowered the defaults since.
-	c, err := engine.Compile(&g, engine.Options{})
+	c, err := compileGraph(v.Graph)
 	if err != nil {
 		return nil, fmt.Errorf("chat: version %s no longer compiles: %w", v.ID, err)
 	}
 	s.versions.put(key, c)
 	return c, nil
+}
+
+func (s *Service) compileCached(key string, graph func() *engine.Graph) (*engine.Compiled, error) {
+	if c := s.versions.get(key); c != nil {
+		return c, nil
+	}
+	c, err := engine.Compile(graph(), engine.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("chat: built-in graph does not compile: %w", err)
+	}
+	s.versions.put(key, c)
+	return c, nil
+}
+
+// compiledDraft compiles the draft a preview runs, at the revision the
+// preview started on.
+func (s *Service) compiledDraft(ctx context.Context, tx *storage.Store, conv *storage.Conversation) (*engine.Compiled, error) {
+	// The draft is read on every preview step: a save must restart the
+	// preview at once, and preview chats are few.
+	d, err := tx.GetDraft(ctx, conv.WorkspaceID, conv.AssistantID)
+	if err != nil {
+		return nil, err
+	}
+	if d.Revision != conv.DraftRevision {
+		return nil, ErrPreviewStale
+	}
+	key := fmt.Sprintf("p:%s:%d", conv.AssistantID, conv.DraftRevision)
+	if c := s.versions.get(key); c != nil {
+		return c, nil
+	}
+	c, err := compileGraph(d.Graph)
+	if err != nil {
+		return nil, err
+	}
+	s.versions.put(key, c)
+	return c, nil
+}
+
+func compileGraph(raw []byte) (*engine.Compiled, error) {
+	var g engine.Graph
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return nil, fmt.Errorf("chat: graph: %w", err)
+	}
+	return engine.Compile(&g, engine.Options{})
+}
+
+// settingsTTL is how long an assistant's settings are cached: a change
+// reaches running chats within it.
+const settingsTTL = 5 * time.Second
+
+type cachedSettings struct {
+	s  AssistantSettings
+	at time.Time
+}
+
+// settingsOf returns an assistant's settings, cached briefly so a visitor
+// message does not read them each time. Unreadable settings give the
+// defaults.
+func (s *Service) settingsOf(ctx context.Context, tx *storage.Store, ws, assistantID string) AssistantSettings {
+	if assistantID == "" {
+		return AssistantSettings{}
+	}
+	now := s.now()
+	s.settingsMu.Lock()
+	c, ok := s.settings[assistantID]
+	s.settingsMu.Unlock()
+	if ok && now.Sub(c.at) < settingsTTL {
+		return c.s
+	}
+	var st AssistantSettings
+	if a, err := tx.GetAssistant(ctx, ws, assistantID); err == nil {
+		if parsed, err := ParseSettings(a.Settings); err == nil {
+			st = parsed
+		} else {
+			s.log.Warn("assistant settings unreadable; using the defaults", "assistant", assistantID, "err", err)
+		}
+	}
+	s.settingsMu.Lock()
+	if len(s.settings) >= 10_000 {
+		s.settings = map[string]cachedSettings{}
+	}
+	s.settings[assistantID] = cachedSettings{s: st, at: now}
+	s.settingsMu.Unlock()
+	return st
 }

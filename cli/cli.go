@@ -35,6 +35,7 @@ Usage:
   frontdesk setup --workspace NAME --email EMAIL --name NAME   (password on stdin)
   frontdesk validate FILE...
   frontdesk simulate [--locale fr] [--agents N] [--returning] FILE
+  frontdesk test TRANSCRIPT.json... (replays transcript tests)
   frontdesk openapi                 (prints the OpenAPI document)
   frontdesk help
 
@@ -61,6 +62,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return Simulate(ctx, args, env)
 	case "openapi":
 		return OpenAPI(args, env)
+	case "test":
+		return Test(args, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK

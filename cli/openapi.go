@@ -19,6 +19,7 @@ func APIRoutes(cfg config.Config) []api.Routes {
 		&api.ChannelRoutes{PublicURL: cfg.PublicURL},
 		&api.ConversationRoutes{},
 		&api.InboxRoutes{},
+		&api.PreviewRoutes{},
 	}
 }
 

@@ -146,6 +146,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 			&api.ChannelRoutes{Store: store, PublicURL: cfg.PublicURL},
 			&api.ConversationRoutes{Store: store},
 			&api.InboxRoutes{Store: store, Chat: s.Chat, Presence: s.Presence},
+			&api.PreviewRoutes{Store: store, Chat: s.Chat},
 		},
 		Middleware: s.Metrics.Middleware(),
 	})

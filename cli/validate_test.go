@@ -91,3 +91,29 @@ func TestOpenAPIDocumentPrints(t *testing.T) {
 	require.Contains(t, out, `"openapi": "3.1.0"`)
 	require.Contains(t, out, "/api/v1/assistants/{id}/versions")
 }
+
+func TestTestCommandReplaysTranscripts(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("../playbooks/templates/testdata/*/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	code, out, stderr := run(t, "", append([]string{"test"}, files...)...)
+	require.Equal(t, cli.ExitOK, code, stderr)
+	require.Equal(t, len(files), strings.Count(out, ": ok"))
+
+	// A transcript whose expectation no longer holds fails with the step.
+	src, err := os.ReadFile("../playbooks/templates/testdata/live-chat/timed-out.json")
+	require.NoError(t, err)
+	broken := strings.Replace(string(src), "Which email can we reach you at?", "Your email?", 1)
+	dir := filepath.Join(t.TempDir(), "playbooks", "templates", "testdata", "live-chat")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	tpl, err := os.ReadFile("../playbooks/templates/live-chat.json")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "../../live-chat.json"), tpl, 0o600))
+	path := filepath.Join(dir, "timed-out.json")
+	require.NoError(t, os.WriteFile(path, []byte(broken), 0o600))
+	code, _, stderr = run(t, "", "test", path)
+	require.Equal(t, cli.ExitError, code)
+	require.Contains(t, stderr, "Which email can we reach you at?")
+	require.Contains(t, stderr, "1 difference(s)")
+}

@@ -22,16 +22,16 @@ func ExampleUp() {
 	defer s.Close()
 
 	pending, _ := migrations.Pending(ctx, s.DB(), s.Dialect())
-	fmt.Println("pending before:", pending)
+	fmt.Println("every migration pending:", pending > 0)
 	if err := migrations.Up(ctx, s.DB(), s.Dialect()); err != nil {
 		panic(err)
 	}
 	status, _ := migrations.Status(ctx, s.DB(), s.Dialect())
-	for _, m := range status {
-		fmt.Println(m.Version, m.Name, m.Applied)
-	}
+	fmt.Println(status[0].Version, status[0].Name, status[0].Applied)
+	pending, _ = migrations.Pending(ctx, s.DB(), s.Dialect())
+	fmt.Println("pending after:", pending)
 	// Output:
-	// pending before: 2
+	// every migration pending: true
 	// 1 00001_init.sql true
-	// 2 00002_auth.sql true
+	// pending after: 0
 }

@@ -57,7 +57,12 @@ type Conversation struct {
 	// LastSeq is the seq of the newest message; 0 when there is none.
 	LastSeq int64
 	// Preview marks the admin's test chats, which never count in analytics.
-	Preview   bool
+	Preview bool
+	// DraftRevision is the draft revision a preview chat runs; 0 otherwise.
+	DraftRevision int64
+	// Route is how the chat started: "" on its version or the channel's
+	// default response, RouteQueue straight to the agents.
+	Route     string
 	Language  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -77,11 +82,18 @@ type NewConversation struct {
 	VisitorID string
 	// Status defaults to StatusBot. It cannot be StatusAssigned: assign with
 	// ClaimConversation or UpdateConversation.
-	Status   ConversationStatus
-	State    JSON
-	Preview  bool
+	Status  ConversationStatus
+	State   JSON
+	Preview bool
+	// DraftRevision pins a preview chat to the draft revision it runs.
+	DraftRevision int64
+	// Route is "" or RouteQueue.
+	Route    string
 	Language string
 }
+
+// RouteQueue marks a chat that went straight to the agents' queue.
+const RouteQueue = "queue"
 
 // CreateConversation starts a conversation at version 1 with no messages.
 // Every reference must belong to the workspace.
@@ -130,7 +142,7 @@ func (s *Store) CreateConversation(ctx context.Context, ws string, in NewConvers
 		c = &Conversation{
 			ID: newID(), WorkspaceID: ws, ChannelID: in.ChannelID, AssistantID: in.AssistantID,
 			VersionID: in.VersionID, VisitorID: in.VisitorID, Status: in.Status, State: state,
-			Version: 1, Preview: in.Preview, Language: in.Language, CreatedAt: now, UpdatedAt: now,
+			Version: 1, Preview: in.Preview, DraftRevision: in.DraftRevision, Route: in.Route, Language: in.Language, CreatedAt: now, UpdatedAt: now,
 		}
 		if in.Status == StatusClosed {
 			c.ClosedAt = &now
