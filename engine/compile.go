@@ -650,10 +650,18 @@ func (k *compiler) text(d Diagnostic, t Text, required bool) {
 			k.errorf(d, "text is %d bytes long; the limit is %d", len(s), k.lim.MaxTextLength)
 		}
 	}
-	for _, lang := range k.c.langs {
+	for i, lang := range k.c.langs {
 		if strings.TrimSpace(t[lang]) == "" {
 			d.Code, d.Field = CodeMissingTranslation, field+"."+lang
-			k.errorf(d, "text has no %s translation", lang)
+			if i == 0 {
+				// The default language is every visitor's fallback: it
+				// must be there.
+				k.errorf(d, "text has no %s (default language) version", lang)
+			} else {
+				// Visitors of that language get the default language's
+				// text; the builder is warned.
+				k.warnf(d, "text has no %s translation; those visitors get the default language", lang)
+			}
 		}
 	}
 }

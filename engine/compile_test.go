@@ -114,9 +114,9 @@ func TestChecks(t *testing.T) {
 			findEdge(g, "b-cap").To = "b2"
 			g.Edges = append(g.Edges, cond("b2-cap", "b2", "cap", "vars.budget > 5"), edge("b2-b", "b2", "b"))
 		}, []want{{code: CodeCycleWithoutInput, node: "b", message: "b, b2"}}},
-		{"missing translation", func(g *Graph) {
-			g.Languages = []string{"fr"}
-		}, []want{{code: CodeMissingTranslation, node: "g", message: "fr"}}},
+		{"missing text in the default language", func(g *Graph) {
+			g.DefaultLanguage = "fr"
+		}, []want{{code: CodeMissingTranslation, node: "g", message: "fr (default language)"}}},
 		{"handover without timed_out path", func(g *Graph) {
 			var kept []Edge
 			for _, e := range g.Edges {
@@ -278,4 +278,19 @@ func chainGraph(n, edgesPerNode int) Graph {
 	}
 	g.Nodes = append(g.Nodes, endNode("end"))
 	return g
+}
+
+func TestMissingTranslationIsAWarning(t *testing.T) {
+	t.Parallel()
+	g := baseGraph()
+	g.Languages = []string{"fr"}
+	c, err := Compile(&g, Options{})
+	require.NoError(t, err, "a missing translation does not block publishing")
+	found := false
+	for _, w := range c.Warnings() {
+		if w.Code == CodeMissingTranslation && w.Node == "g" && strings.Contains(w.Field, ".fr") {
+			found = true
+		}
+	}
+	require.True(t, found, "warnings: %v", c.Warnings())
 }

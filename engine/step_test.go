@@ -121,19 +121,14 @@ func TestLoopBreakerSendsTheVisitorToAHuman(t *testing.T) {
 
 func TestQuickRepliesAreSentInTheChatLanguage(t *testing.T) {
 	t.Parallel()
-	g := baseGraph()
-	g.Languages = []string{"fr"}
-	c, err := Compile(&g, Options{})
-	require.Error(t, err) // untranslated texts block
-
-	g = Graph{Start: "g", Languages: []string{"fr"}, Nodes: []Node{
+	g := Graph{Start: "g", Languages: []string{"fr"}, Nodes: []Node{
 		{ID: "g", Kind: KindGreet, Greet: &GreetConfig{
 			Text:         Text{"en": "Hi", "fr": "Bonjour"},
 			QuickReplies: []QuickReply{{Value: "yes", Label: Text{"en": "Yes", "fr": "Oui"}}},
 		}},
 		endNode("e"),
 	}, Edges: []Edge{edge("g-e", "g", "e")}}
-	c = mustCompile(t, g)
+	c := mustCompile(t, g)
 	s, eff, err := Step(c, State{}, Event{Type: EventStart, Locale: "fr-CA,fr;q=0.9"}, t0)
 	require.NoError(t, err)
 	require.Equal(t, "fr", s.Language)

@@ -98,11 +98,11 @@ func TestBrokenTemplates(t *testing.T) {
 			f.Nodes = append(f.Nodes, engine.Node{ID: "orphan", Kind: engine.KindEnd})
 			return want{code: engine.CodeUnreachable, node: "orphan", at: "{\n      \"id\": \"orphan\""}
 		}},
-		{"missing translation", func(f *File) want {
+		{"missing text in the default language", func(f *File) want {
 			i := firstKind(f, engine.KindGreet)
-			text := engine.Text{"en": f.Nodes[i].Greet.Text["en"]}
+			text := engine.Text{"fr": f.Nodes[i].Greet.Text["fr"]}
 			f.Nodes[i].Greet.Text = text
-			return want{code: engine.CodeMissingTranslation, node: f.Nodes[i].ID, field: "greet.text.fr", at: "{\n"}
+			return want{code: engine.CodeMissingTranslation, node: f.Nodes[i].ID, field: "greet.text.en", at: "{\n"}
 		}},
 		{"handover without a timed_out path", func(f *File) want {
 			i := firstKind(f, engine.KindHandover)
