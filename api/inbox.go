@@ -20,7 +20,7 @@ import (
 type InboxRoutes struct {
 	Store    *storage.Store
 	Chat     *chat.Service
-	Presence *chat.MemoryPresence
+	Presence chat.PresenceTable
 }
 
 var _ Routes = (*InboxRoutes)(nil)

@@ -61,7 +61,7 @@ type Server struct {
 	Chat     *chat.Service
 	Auth     *auth.Service
 	Redis    *redis.Client
-	Presence *chat.MemoryPresence
+	Presence chat.PresenceTable
 	API      *api.Server
 	Widget   *api.Widget
 	Metrics  *metrics.Registry
@@ -105,7 +105,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 		rc := redis.NewClient(opts)
 		s.Redis = rc
 		s.closers = append(s.closers, func() { rc.Close() })
-		s.Broker = realtime.NewRedisBroker(rc, realtime.RedisConfig{Logger: log})
+		s.Broker = realtime.NewRedisBroker(rc, realtime.RedisConfig{Prefix: cfg.RedisPrefix + "rt:", Logger: log})
 		checks["redis"] = redisPinger{rc}
 	} else {
 		s.Broker = realtime.NewMemoryBroker(realtime.MemoryConfig{Logger: log})
@@ -123,12 +123,16 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 		return nil, fmt.Errorf("FRONTDESK_SECRET: %w", err)
 	}
 	s.Metrics = metrics.New()
-	s.Presence = chat.NewMemoryPresence()
+	if s.Redis != nil {
+		s.Presence = chat.NewRedisPresence(s.Redis, cfg.RedisPrefix, chat.DefaultPresenceTTL, log)
+	} else {
+		s.Presence = chat.NewMemoryPresence()
+	}
 	s.Chat = chat.New(chat.Config{Store: store, Publisher: s.Broker, Presence: s.Presence, Logger: log, Metrics: s.Metrics})
 	authOpts := auth.Options{Logger: log}
 	if s.Redis != nil {
 		// Every node counts login attempts in one place.
-		authOpts.Limiter = auth.NewRedisLimiter(s.Redis, auth.RedisLimiterOptions{})
+		authOpts.Limiter = auth.NewRedisLimiter(s.Redis, auth.RedisLimiterOptions{Prefix: cfg.RedisPrefix + "login:"})
 	}
 	s.Auth = auth.NewService(store, authOpts)
 	authSvc := s.Auth

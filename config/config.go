@@ -21,6 +21,7 @@ const (
 	DefaultDatabaseURL     = "sqlite:frontdesk.db"
 	DefaultShutdownTimeout = 15 * time.Second
 	DefaultMaxBodyBytes    = 5 << 20
+	DefaultRedisPrefix     = "frontdesk:"
 )
 
 // Config is the whole configuration of a Frontdesk process.
@@ -35,6 +36,10 @@ type Config struct {
 	// RedisURL enables the Redis broker, presence and shared rate limits
 	// (FRONTDESK_REDIS_URL, --redis-url). Empty (the default) uses memory.
 	RedisURL string
+	// RedisPrefix starts every Redis key and channel, so several clusters
+	// (or test runs) can share one Redis (FRONTDESK_REDIS_PREFIX). Defaults
+	// to "frontdesk:".
+	RedisPrefix string
 	// Migrate applies pending migrations at start (FRONTDESK_MIGRATE,
 	// --migrate). Defaults to false: the server refuses to start with
 	// pending migrations, so an upgrade is a deliberate step.
@@ -66,6 +71,7 @@ func Default() Config {
 		DatabaseURL:     DefaultDatabaseURL,
 		ShutdownTimeout: DefaultShutdownTimeout,
 		MaxBodyBytes:    DefaultMaxBodyBytes,
+		RedisPrefix:     DefaultRedisPrefix,
 	}
 }
 
@@ -93,6 +99,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	str("FRONTDESK_ADDR", &c.Addr)
 	str("FRONTDESK_DATABASE_URL", &c.DatabaseURL)
 	str("FRONTDESK_REDIS_URL", &c.RedisURL)
+	str("FRONTDESK_REDIS_PREFIX", &c.RedisPrefix)
 	str("FRONTDESK_SECRET", &c.Secret)
 	str("FRONTDESK_PUBLIC_URL", &c.PublicURL)
 	boolean("FRONTDESK_MIGRATE", &c.Migrate)
@@ -157,6 +164,9 @@ func (c Config) Validate() error {
 	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		errs = append(errs, fmt.Errorf("FRONTDESK_REDIS_URL: %q must start with redis:// or rediss://", c.RedisURL))
+	}
+	if len(c.RedisPrefix) > 64 || strings.ContainsAny(c.RedisPrefix, " \r\n\t") {
+		errs = append(errs, errors.New("FRONTDESK_REDIS_PREFIX: at most 64 bytes, no spaces"))
 	}
 	if c.Secret != "" && len(c.Secret) < 32 {
 		errs = append(errs, errors.New("FRONTDESK_SECRET: must be at least 32 bytes"))
