@@ -312,10 +312,17 @@ func done(res *chat.Result, err error) (*inboxConversationOutput, error) {
 }
 
 func (r *InboxRoutes) claim(ctx context.Context, in *idInput) (*inboxConversationOutput, error) {
-	p, c, err := r.visible(ctx, in.ID)
+	p := PrincipalFrom(ctx)
+	c, err := r.Store.GetConversation(ctx, p.WorkspaceID, in.ID)
 	if err != nil {
-		return nil, err
+		return nil, storeError(err, "conversation")
 	}
+	if !CanSee(p, c) && c.Status != storage.StatusAssigned {
+		return nil, notFound("conversation")
+	}
+	// A claim that lost the race finds the chat assigned to the winner:
+	// the loser saw it in the queue, so it is told it was claimed (409)
+	// rather than that it does not exist.
 	return done(r.Chat.Claim(ctx, p.WorkspaceID, c.ID, agentOf(p)))
 }
 

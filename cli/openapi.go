@@ -20,6 +20,10 @@ func APIRoutes(cfg config.Config) []api.Routes {
 		&api.ConversationRoutes{},
 		&api.InboxRoutes{},
 		&api.PreviewRoutes{},
+		&api.LeadRoutes{},
+		&api.AttachmentRoutes{},
+		&api.AnalyticsRoutes{},
+		&api.WebhookRoutes{},
 	}
 }
 

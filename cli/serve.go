@@ -18,6 +18,7 @@ import (
 	"github.com/frontdesk/frontdesk/realtime"
 	"github.com/frontdesk/frontdesk/storage"
 	"github.com/frontdesk/frontdesk/web"
+	"github.com/frontdesk/frontdesk/webhook"
 )
 
 // Serve runs the server until ctx ends, then shuts down gracefully:
@@ -60,6 +61,7 @@ type Server struct {
 	Broker   realtime.Broker
 	Chat     *chat.Service
 	Auth     *auth.Service
+	Webhooks *webhook.Dispatcher
 	Redis    *redis.Client
 	Presence chat.PresenceTable
 	API      *api.Server
@@ -129,6 +131,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 		s.Presence = chat.NewMemoryPresence()
 	}
 	s.Chat = chat.New(chat.Config{Store: store, Publisher: s.Broker, Presence: s.Presence, Logger: log, Metrics: s.Metrics})
+	if s.Webhooks, err = webhook.NewDispatcher(webhook.Config{Store: store, Logger: log}); err != nil {
+		s.close()
+		return nil, err
+	}
 	authOpts := auth.Options{Logger: log}
 	if s.Redis != nil {
 		// Every node counts login attempts in one place.
@@ -137,6 +143,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 	s.Auth = auth.NewService(store, authOpts)
 	authSvc := s.Auth
 
+	attachments := &api.AttachmentRoutes{Store: store, Publisher: s.Broker, Tokens: tokens, Logger: log}
 	s.API = api.New(api.Deps{
 		Config: cfg,
 		Store:  store,
@@ -151,6 +158,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 			&api.ConversationRoutes{Store: store},
 			&api.InboxRoutes{Store: store, Chat: s.Chat, Presence: s.Presence},
 			&api.PreviewRoutes{Store: store, Chat: s.Chat},
+			&api.LeadRoutes{Store: store, Publisher: s.Broker, Logger: log},
+			attachments,
+			&api.AnalyticsRoutes{Store: store},
+			&api.WebhookRoutes{Store: store},
 		},
 		Middleware: s.Metrics.Middleware(),
 	})
@@ -158,6 +169,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 	api.HealthRoutes{Checks: checks, Metrics: s.Metrics.Handler()}.Mount(app)
 	s.Widget = &api.Widget{Store: store, Chat: s.Chat, Broker: s.Broker, Tokens: tokens, Observer: s.Metrics, Logger: log}
 	s.Widget.Mount(app)
+	attachments.Mount(app)
 
 	var demo *web.Demo
 	if cfg.Demo {
@@ -186,6 +198,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		s.Chat.RunTimers(workers)
 	}()
 	go s.Auth.RunCleanup(workers, 0)
+	webhooksDone := make(chan struct{})
+	go func() {
+		defer close(webhooksDone)
+		s.Webhooks.Run(workers)
+	}()
 	served := make(chan error, 1)
 	go func() { served <- s.API.App().Listener(ln) }()
 
@@ -205,6 +222,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	stopWorkers()
 	<-timersDone
+	<-webhooksDone
 	if waitErr := s.Chat.Wait(deadline); waitErr != nil && !errors.Is(waitErr, context.DeadlineExceeded) && err == nil {
 		err = waitErr
 	}

@@ -20,7 +20,7 @@ const (
 	DefaultAddr            = "127.0.0.1:8080"
 	DefaultDatabaseURL     = "sqlite:frontdesk.db"
 	DefaultShutdownTimeout = 15 * time.Second
-	DefaultMaxBodyBytes    = 5 << 20
+	DefaultMaxBodyBytes    = 6 << 20
 	DefaultRedisPrefix     = "frontdesk:"
 )
 
@@ -60,7 +60,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxBodyBytes bounds any HTTP request body (FRONTDESK_MAX_BODY_BYTES);
 	// each operation has its own, smaller bound (64 KiB for most, 4 MiB for
-	// graphs and playbook files). Defaults to 5 MiB.
+	// graphs and playbook files, 5 MiB for attachments). Defaults to 6 MiB.
 	MaxBodyBytes int
 }
 
