@@ -228,6 +228,10 @@ func (s *Service) AgentMessage(ctx context.Context, ws, conversationID string, a
 				return nil
 			}
 			res.Messages = append(res.Messages, *msg)
+			// The agent answered: no follow-up is needed.
+			if _, err := tx.CancelTimer(ctx, ws, conv.ID, followUpTimer); err != nil {
+				return err
+			}
 			_, err = tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
 				Type: "agent_message", Data: storage.JSON(`{"agent_id":` + jsonString(a.ID) + `}`), Preview: conv.Preview})
 			return err

@@ -191,9 +191,13 @@ func (s *Service) VisitorMessage(ctx context.Context, ws, conversationID, client
 				return err
 			}
 			if conv.Status != storage.StatusBot {
-				// Agents are told of messages in chats a human handles.
+				// Agents are told of messages in chats a human handles, and
+				// the visitor gets a follow-up if nobody answers in time.
 				res.inbox = append(res.inbox, InboxEvent{Type: "inbox", Kind: "visitor_message", ConversationID: conv.ID,
 					Status: string(conv.Status), AssigneeID: conv.AssigneeID, At: s.now()})
+				if err := s.armFollowUp(ctx, tx, conv); err != nil {
+					return err
+				}
 			}
 			return s.step(ctx, tx, conv, engine.Event{Type: engine.EventVisitorMessage, Text: text}, &res)
 		})

@@ -16,7 +16,23 @@ type AssistantSettings struct {
 	// Audience is "everyone" (the default) or "new_only": returning
 	// visitors go straight to the agents' queue.
 	Audience string `json:"audience,omitempty" enum:"everyone,new_only"`
+	// FollowUp is sent to a visitor waiting for a human who got no answer.
+	FollowUp FollowUp `json:"follow_up"`
 }
+
+// FollowUp is the message a visitor gets when their chat waits for a human
+// (in the queue, or with an agent who has not answered) for AfterSeconds
+// after their last message.
+type FollowUp struct {
+	Enabled bool `json:"enabled"`
+	// AfterSeconds defaults to 300; 30 to 86,400.
+	AfterSeconds int `json:"after_seconds,omitempty" minimum:"0" maximum:"86400"`
+	// Text is per language; defaults to a built-in text.
+	Text map[string]string `json:"text,omitempty" maxProperties:"20"`
+}
+
+// DefaultFollowUpSeconds is FollowUp.AfterSeconds when unset.
+const DefaultFollowUpSeconds = 300
 
 // Audiences.
 const (
@@ -81,6 +97,14 @@ func (s AssistantSettings) Validate() error {
 	case "", AudienceEveryone, AudienceNewOnly:
 	default:
 		return &SettingsError{Field: "audience", Message: "want everyone or new_only"}
+	}
+	if f := s.FollowUp; f.AfterSeconds != 0 && (f.AfterSeconds < 30 || f.AfterSeconds > 86_400) {
+		return &SettingsError{Field: "follow_up.after_seconds", Message: "want 30 to 86400 seconds"}
+	}
+	for lang, t := range s.FollowUp.Text {
+		if len(t) > 2000 || len(lang) > 16 {
+			return &SettingsError{Field: "follow_up.text." + lang, Message: "at most 2000 bytes"}
+		}
 	}
 	a := s.Availability
 	switch a.Mode {

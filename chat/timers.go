@@ -73,6 +73,9 @@ func (s *Service) fire(ctx context.Context, t *storage.Timer, now time.Time) {
 		if err != nil {
 			return err
 		}
+		if t.Name == followUpTimer {
+			return s.sendFollowUp(ctx, tx, conv, &res)
+		}
 		return s.step(ctx, tx, conv, ev, &res)
 	})
 	switch {
