@@ -281,3 +281,29 @@ func eachDatabase(t *testing.T, fn func(t *testing.T, dbURL string)) {
 		})
 	}
 }
+
+// nextOrClose is next, but returns nil when the socket closes first.
+func (v *visitor) nextOrClose(typ string) map[string]any {
+	v.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		var f map[string]any
+		var ok bool
+		if len(v.backlog) > 0 {
+			f, ok = v.backlog[0], true
+			v.backlog = v.backlog[1:]
+		} else {
+			select {
+			case f, ok = <-v.frames:
+			case <-deadline:
+				v.t.Fatalf("no %s frame in time", typ)
+			}
+		}
+		if !ok {
+			return nil
+		}
+		if f["type"] == typ {
+			return f
+		}
+	}
+}

@@ -188,3 +188,25 @@ func TestPreviewSkipsTimers(t *testing.T) {
 		require.Equal(t, "What's your name?", v.last())
 	})
 }
+
+func newJarClient() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar}
+}
+
+// status sends a request without a body and returns its status code.
+func (c *apiClient) status(method, path string) int {
+	req, err := http.NewRequest(method, c.base+path, nil)
+	if err != nil {
+		return 0
+	}
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
