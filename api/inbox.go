@@ -157,6 +157,7 @@ type summaryOutput struct {
 	Body struct {
 		Summary *engine.Summary `json:"summary,omitempty" doc:"The latest handover summary, if the chat was handed over."`
 		At      *time.Time      `json:"at,omitempty"`
+		Written string          `json:"written,omitempty" doc:"The summary the language model wrote, when one is configured."`
 	}
 }
 
@@ -432,6 +433,14 @@ func (r *InboxRoutes) summary(ctx context.Context, in *idInput) (*summaryOutput,
 		return nil, storeError(err, "conversation")
 	}
 	out := &summaryOutput{}
+	if written, err := r.Store.ListEvents(ctx, p.WorkspaceID, storage.EventFilter{ConversationID: c.ID, Type: "handover_summary_written", IncludePreview: true, Limit: 500}); err == nil && len(written) > 0 {
+		var w struct {
+			Text string `json:"text"`
+		}
+		if json.Unmarshal(written[len(written)-1].Data, &w) == nil {
+			out.Body.Written = w.Text
+		}
+	}
 	if len(events) > 0 {
 		last := events[len(events)-1]
 		var s engine.Summary

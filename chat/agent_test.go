@@ -162,3 +162,38 @@ func TestFollowUpWhenNobodyAnswers(t *testing.T) {
 		require.Equal(t, 0, b.svc.FireDueTimers(ctx))
 	})
 }
+
+// summarizerFunc adapts a function to Summarizer; the model behind it is
+// tested in package knowledge against a server speaking the real protocol.
+type summarizerFunc func(ctx context.Context, ws, transcript string) (string, error)
+
+func (f summarizerFunc) Summarize(ctx context.Context, ws, transcript string) (string, error) {
+	return f(ctx, ws, transcript)
+}
+
+func TestWrittenSummaryIsKeptBesideTheBuiltInOne(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, store *storage.Store) {
+		ctx := context.Background()
+		b := setup(t, store, "live-chat")
+		b.presence.Set(b.ws, "x", Online)
+		got := make(chan string, 1)
+		svc := New(Config{Store: store, Presence: b.presence, Now: b.clock.Now,
+			Summarizer: summarizerFunc(func(_ context.Context, ws, transcript string) (string, error) {
+				got <- transcript
+				return "The visitor wants a human.", nil
+			})})
+		res, err := svc.Start(ctx, StartInput{Channel: b.channel, VisitorID: "v", IsNew: true, Locale: "en"})
+		require.NoError(t, err)
+		select {
+		case transcript := <-got:
+			require.Contains(t, transcript, "bot: ")
+		case <-time.After(10 * time.Second):
+			t.Fatal("no summary was asked for")
+		}
+		require.NoError(t, svc.Wait(ctx))
+		events, err := store.ListEvents(ctx, b.ws, storage.EventFilter{ConversationID: res.Conversation.ID, Type: "handover_summary_written"})
+		require.NoError(t, err)
+		require.Len(t, events, 1)
+		require.Contains(t, string(events[0].Data), "The visitor wants a human.")
+	})
+}

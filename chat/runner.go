@@ -485,4 +485,11 @@ func (s *Service) afterCommit(ctx context.Context, res *Result) {
 	for _, e := range res.slow {
 		s.startSlow(ws, conv, e)
 	}
+	if s.summary != nil {
+		for _, ie := range res.inbox {
+			if ie.Kind == "handover_requested" {
+				s.startSummary(ws, conv)
+			}
+		}
+	}
 }

@@ -31,6 +31,13 @@ type Answerer interface {
 	Answer(ctx context.Context, ws string, conv *storage.Conversation, req engine.AnswerRequest) (engine.Answer, error)
 }
 
+// Summarizer writes a handover summary from a chat's transcript, when the
+// workspace has a language model configured; an error (no model, a
+// failure) keeps the built-in structured summary alone.
+type Summarizer interface {
+	Summarize(ctx context.Context, ws, transcript string) (string, error)
+}
+
 // HTTPDoer makes an http_call node's request. The default refuses internal
 // targets (SSRF) at dial time and bounds time and size.
 type HTTPDoer interface {
@@ -53,6 +60,8 @@ type Config struct {
 	Answerer Answerer
 	// HTTP defaults to NewHTTPDoer(DefaultHTTPPolicy).
 	HTTP HTTPDoer
+	// Summarizer, when set, writes a summary of each handed-over chat.
+	Summarizer Summarizer
 	// Now defaults to time.Now.
 	Now     func() time.Time
 	Logger  *slog.Logger
@@ -76,6 +85,7 @@ type Service struct {
 	pub      Publisher
 	presence Presence
 	answerer Answerer
+	summary  Summarizer
 	http     HTTPDoer
 	now      func() time.Time
 	log      *slog.Logger
@@ -122,7 +132,7 @@ func New(c Config) *Service {
 		c.TimerPoll = 200 * time.Millisecond
 	}
 	return &Service{
-		store: c.Store, pub: c.Publisher, presence: c.Presence, answerer: c.Answerer, http: c.HTTP,
+		store: c.Store, pub: c.Publisher, presence: c.Presence, answerer: c.Answerer, http: c.HTTP, summary: c.Summarizer,
 		now: c.Now, log: c.Logger, metrics: c.Metrics,
 		versions: newCompiledCache(c.VersionCacheSize),
 		slow:     make(chan struct{}, c.MaxSlowWork),

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,49 @@ func (s *Service) startSlow(ws string, conv *storage.Conversation, e engine.Effe
 		}
 		if _, err := s.handleInternal(ctx, ws, conv.ID, ev); err != nil {
 			s.log.Warn("deliver slow result", "conversation", conv.ID, "effect", e.Type, "err", err)
+		}
+	}()
+}
+
+// SummaryTimeout bounds writing one handover summary.
+const SummaryTimeout = 30 * time.Second
+
+// startSummary has the language model summarize a handed-over chat, after
+// the commit and outside any transaction; the summary is kept in the event
+// log beside the built-in one. A failure only leaves the built-in summary.
+func (s *Service) startSummary(ws string, conv *storage.Conversation) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.pending.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.pending.Done()
+		s.slow <- struct{}{}
+		defer func() { <-s.slow }()
+		ctx, cancel := context.WithTimeout(context.Background(), SummaryTimeout)
+		defer cancel()
+		msgs, err := s.store.ListMessages(ctx, ws, conv.ID, 200)
+		if err != nil {
+			return
+		}
+		var b strings.Builder
+		for _, m := range msgs {
+			b.WriteString(string(m.Author))
+			b.WriteString(": ")
+			b.WriteString(m.Body)
+			b.WriteString("\n")
+		}
+		text, err := s.summary.Summarize(ctx, ws, b.String())
+		if err != nil || strings.TrimSpace(text) == "" {
+			return
+		}
+		data, _ := json.Marshal(map[string]string{"text": truncate(text, 4000)})
+		if _, err := s.store.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
+			Type: "handover_summary_written", Data: data, Preview: conv.Preview}); err != nil {
+			s.log.Warn("store the written summary", "conversation", conv.ID, "err", err)
 		}
 	}()
 }
