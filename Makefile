@@ -32,13 +32,14 @@ fmt-check:
 
 ## bench: hot-path benchmarks, benchstat-friendly (make bench BENCHTIME=2s > new.txt)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./engine/ ./playbooks/ ./wire/ ./realtime/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./engine/ ./playbooks/ ./wire/ ./realtime/ ./knowledge/
 
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCondition$$' -fuzztime $(FUZZTIME) ./engine/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./playbooks/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeClient$$' -fuzztime $(FUZZTIME) ./wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzSearch$$' -fuzztime $(FUZZTIME) ./knowledge/
 
 ## run: serve Frontdesk with the demo data
 run:

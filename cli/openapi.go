@@ -24,6 +24,7 @@ func APIRoutes(cfg config.Config) []api.Routes {
 		&api.AttachmentRoutes{},
 		&api.AnalyticsRoutes{},
 		&api.WebhookRoutes{},
+		&api.KnowledgeRoutes{},
 	}
 }
 

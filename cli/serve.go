@@ -13,6 +13,7 @@ import (
 	"github.com/frontdesk/frontdesk/auth"
 	"github.com/frontdesk/frontdesk/chat"
 	"github.com/frontdesk/frontdesk/config"
+	"github.com/frontdesk/frontdesk/knowledge"
 	"github.com/frontdesk/frontdesk/metrics"
 	"github.com/frontdesk/frontdesk/migrations"
 	"github.com/frontdesk/frontdesk/realtime"
@@ -62,6 +63,7 @@ type Server struct {
 	Chat     *chat.Service
 	Auth     *auth.Service
 	Webhooks *webhook.Dispatcher
+	Answerer *knowledge.Answerer
 	Redis    *redis.Client
 	Presence chat.PresenceTable
 	API      *api.Server
@@ -130,7 +132,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 	} else {
 		s.Presence = chat.NewMemoryPresence()
 	}
-	s.Chat = chat.New(chat.Config{Store: store, Publisher: s.Broker, Presence: s.Presence, Logger: log, Metrics: s.Metrics})
+	s.Answerer = knowledge.NewAnswerer(store, knowledge.Options{Logger: log})
+	s.closers = append(s.closers, s.Answerer.Close)
+	s.Chat = chat.New(chat.Config{Store: store, Publisher: s.Broker, Presence: s.Presence, Logger: log, Metrics: s.Metrics,
+		Answerer: s.Answerer, Summarizer: s.Answerer})
 	if s.Webhooks, err = webhook.NewDispatcher(webhook.Config{Store: store, Logger: log}); err != nil {
 		s.close()
 		return nil, err
@@ -162,6 +167,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 			attachments,
 			&api.AnalyticsRoutes{Store: store},
 			&api.WebhookRoutes{Store: store},
+			&api.KnowledgeRoutes{Store: store, Answerer: s.Answerer},
 		},
 		Middleware: s.Metrics.Middleware(),
 	})

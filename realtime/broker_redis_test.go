@@ -15,7 +15,7 @@ import (
 
 func newRedisBroker(t *testing.T) realtime.Broker {
 	b := realtime.NewRedisBroker(newRedisClient(t, ""), realtime.RedisConfig{Prefix: uniquePrefix(t), Logger: quietLog})
-	t.Cleanup(func() { _ = b.Close() })
+	t.Cleanup(func() { brokertest.Within(t, "RedisBroker.Close", func() { _ = b.Close() }) })
 	return b
 }
 
@@ -40,7 +40,9 @@ func newRedisPair(t *testing.T, health time.Duration) redisPair {
 	pub := realtime.NewRedisBroker(direct, realtime.RedisConfig{Prefix: prefix, Logger: quietLog})
 	sub := realtime.NewRedisBroker(newRedisClient(t, p.Addr()), realtime.RedisConfig{
 		Prefix: prefix, Logger: quietLog, HealthCheckInterval: health, CommandTimeout: time.Second})
-	t.Cleanup(func() { _ = pub.Close(); _ = sub.Close() })
+	t.Cleanup(func() {
+		brokertest.Within(t, "RedisBroker.Close", func() { _ = pub.Close(); _ = sub.Close() })
+	})
 	return redisPair{publisher: pub, subscriber: sub, proxy: p, prefix: prefix}
 }
 
@@ -74,7 +76,7 @@ func publishUntilReceived(t *testing.T, b realtime.Broker, s realtime.Subscripti
 func TestRedisBrokerAcrossNodes(t *testing.T) {
 	t.Parallel()
 	pair := newRedisPair(t, time.Second)
-	ctx := context.Background()
+	ctx := bounded(t)
 	s, err := pair.subscriber.Subscribe(ctx, "conv:9")
 	require.NoError(t, err)
 	defer s.Close()
@@ -89,11 +91,13 @@ func TestRedisBrokerAcrossNodes(t *testing.T) {
 func TestRedisBrokerReconnectSignalsLoss(t *testing.T) {
 	t.Parallel()
 	pair := newRedisPair(t, time.Second)
+	// Publishes are bounded by the Redis client's timeouts; the waits
+	// below by brokertest.Timeout each.
 	ctx := context.Background()
-	s, err := pair.subscriber.Subscribe(ctx, "conv:1")
+	s, err := pair.subscriber.Subscribe(bounded(t), "conv:1")
 	require.NoError(t, err)
 	defer s.Close()
-	leaving, err := pair.subscriber.Subscribe(ctx, "conv:2")
+	leaving, err := pair.subscriber.Subscribe(bounded(t), "conv:2")
 	require.NoError(t, err)
 	require.NoError(t, pair.publisher.Publish(ctx, "conv:1", []byte("before")))
 	require.Equal(t, "before", brokertest.Receive(t, s))
@@ -132,8 +136,7 @@ func TestRedisBrokerReconnectSignalsLoss(t *testing.T) {
 func TestRedisBrokerHalfOpenConnection(t *testing.T) {
 	t.Parallel()
 	pair := newRedisPair(t, 100*time.Millisecond)
-	ctx := context.Background()
-	s, err := pair.subscriber.Subscribe(ctx, "conv:1")
+	s, err := pair.subscriber.Subscribe(bounded(t), "conv:1")
 	require.NoError(t, err)
 	defer s.Close()
 	// The connection stays open but nothing crosses it: only the health
@@ -166,7 +169,7 @@ func TestRedisBrokerSubscribeWhileRedisDown(t *testing.T) {
 func TestRedisBrokerCloseWhileRedisDown(t *testing.T) {
 	t.Parallel()
 	pair := newRedisPair(t, time.Second)
-	s, err := pair.subscriber.Subscribe(context.Background(), "conv:1")
+	s, err := pair.subscriber.Subscribe(bounded(t), "conv:1")
 	require.NoError(t, err)
 	pair.proxy.Cut()
 	done := make(chan error, 1)
@@ -177,6 +180,10 @@ func TestRedisBrokerCloseWhileRedisDown(t *testing.T) {
 	case <-time.After(brokertest.Timeout):
 		t.Fatal("Close hung while Redis was down")
 	}
-	_, ok := <-s.C()
-	require.False(t, ok)
+	select {
+	case _, ok := <-s.C():
+		require.False(t, ok, "a payload after Close")
+	case <-time.After(brokertest.Timeout):
+		t.Fatal("Close did not close the subscription")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/frontdesk/frontdesk/realtime"
 	"github.com/frontdesk/frontdesk/wire"
@@ -17,7 +18,9 @@ func ExampleHub() {
 	hub, _ := realtime.NewHub(realtime.HubConfig{Broker: broker})
 	defer hub.Close()
 
-	ctx := context.Background()
+	// A handler's context: the request's, bounded like any wait should be.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	client, _ := hub.Register()
 	defer client.Close()
 	_ = client.Subscribe(ctx, "conv:cv_1")

@@ -91,14 +91,22 @@ type Hub struct {
 	nextID  atomic.Uint64
 	closed  atomic.Bool
 	// topicsWG counts topic goroutines, so Close returns only when none is
-	// left.
+	// left. Every goroutine it counts is in its shard's running set until
+	// it ends, so Close can always end the goroutines it waits for.
 	topicsWG sync.WaitGroup
 	stats    hubCounters
 }
 
 type hubShard struct {
-	mu      sync.Mutex
-	topics  map[string]*hubTopic
+	mu sync.Mutex
+	// topics maps a name to the topic new clients of it join.
+	topics map[string]*hubTopic
+	// running holds the shard's topics whose goroutine runs. A topic leaves
+	// topics when its last client leaves (detach) or its broker ended it,
+	// but stays here until its goroutine returns: Close closes the
+	// subscriptions of these, not only of the named ones, so it never waits
+	// for a goroutine it cannot end.
+	running map[*hubTopic]struct{}
 	clients map[*Client]struct{}
 }
 
@@ -167,6 +175,7 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 	}
 	for i := range h.shards {
 		h.shards[i].topics = make(map[string]*hubTopic)
+		h.shards[i].running = make(map[*hubTopic]struct{})
 		h.shards[i].clients = make(map[*Client]struct{})
 	}
 	return h, nil
@@ -284,6 +293,7 @@ func (h *Hub) attach(ctx context.Context, c *Client, topic string) (*hubTopic, e
 	close(t.ready)
 	h.stats.topics.Add(1)
 	h.topicsWG.Add(1)
+	sh.running[t] = struct{}{}
 	sh.mu.Unlock()
 	go h.runTopic(t)
 	return t, nil
@@ -325,6 +335,12 @@ func (h *Hub) detach(c *Client, t *hubTopic) {
 func (h *Hub) runTopic(t *hubTopic) {
 	defer h.topicsWG.Done()
 	defer h.stats.topics.Add(-1)
+	defer func() {
+		sh := h.topicShard(t.name)
+		sh.mu.Lock()
+		delete(sh.running, t)
+		sh.mu.Unlock()
+	}()
 	for {
 		select {
 		case p, ok := <-t.sub.C():
@@ -371,6 +387,12 @@ func (h *Hub) brokerGone(t *hubTopic) {
 // broker subscription and waits for the topic goroutines to end. It does
 // not close the broker. Clients must still be closed by their owners,
 // which is then cheap.
+//
+// The subscriptions closed are those of every running topic goroutine,
+// including topics already unnamed by a last client leaving: Close waits
+// only for goroutines it has itself given a way to end, so it cannot hang
+// on a subscription nobody else closes. Subscription.Close is idempotent,
+// so closing one a leaving client is closing too is harmless.
 func (h *Hub) Close() {
 	if h.closed.Swap(true) {
 		return
@@ -383,18 +405,13 @@ func (h *Hub) Close() {
 		for c := range sh.clients {
 			clients = append(clients, c)
 		}
-		for name, t := range sh.topics {
-			select {
-			case <-t.ready:
-				if t.err == nil {
-					t.closing.Store(true)
-					subs = append(subs, t.sub)
-				}
-			default:
-				// attach sees closed when its subscribe returns and
-				// closes the subscription itself.
-			}
-			delete(sh.topics, name)
+		// A named topic still subscribing is not running yet: attach sees
+		// closed when its subscribe returns and closes the subscription
+		// itself, without starting a goroutine.
+		clear(sh.topics)
+		for t := range sh.running {
+			t.closing.Store(true)
+			subs = append(subs, t.sub)
 		}
 		sh.mu.Unlock()
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/frontdesk/frontdesk/realtime/brokertest"
 )
 
 // envRedisURL names the Redis the tests use. Like the Postgres tests, they
@@ -106,7 +108,7 @@ func newProxy(t testing.TB, target string) *proxy {
 	t.Cleanup(func() {
 		_ = ln.Close()
 		p.Cut()
-		p.wg.Wait()
+		brokertest.Within(t, "the proxy's goroutines", p.wg.Wait)
 	})
 	return p
 }

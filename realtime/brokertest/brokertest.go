@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +61,37 @@ func Run(t *testing.T, newBroker NewBroker) {
 			t.Parallel()
 			c.fn(t, newBroker(t))
 		})
+	}
+}
+
+// Within runs fn, which must not call t.FailNow (it runs on a goroutine of
+// its own), and fails t with every goroutine's stack if fn has not returned
+// after Timeout. Waits that could hang (a WaitGroup, a Close that waits for
+// goroutines) go through it, so a deadlock is reported with what is stuck
+// instead of running into the test binary's -timeout.
+func Within(t testing.TB, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-time.After(Timeout):
+		t.Fatalf("%s did not return within %s; goroutines:\n%s", what, Timeout, Stacks())
+	}
+}
+
+// Stacks returns the stacks of every goroutine, for failure messages.
+func Stacks() string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }
 
@@ -291,7 +323,7 @@ func testConcurrentPublishers(t *testing.T, b realtime.Broker) {
 			}
 		})
 	}
-	wg.Wait()
+	Within(t, "the publishers", wg.Wait)
 	next := make([]int, publishers)
 	for range publishers * each {
 		var p, i int
@@ -347,7 +379,7 @@ func testConcurrentSubscribeUnsubscribe(t *testing.T, b realtime.Broker) {
 	}
 	time.Sleep(quiet)
 	close(stop)
-	wg.Wait()
+	Within(t, "the publisher and the subscribers", wg.Wait)
 	// Drain what the steady subscriber buffered, then check it is live.
 	for len(steady.C()) > 0 {
 		<-steady.C()
