@@ -30,12 +30,15 @@ type GracePresenceConfig struct {
 }
 
 // GracefulPresence ties agents' presence to their sockets. It wraps a
-// MemoryPresence, which stays the one table every reader (the handover
-// node through Presence, the REST presence endpoints) sees:
+// PresenceTable (MemoryPresence, or RedisPresence for a cluster), which
+// stays the one table every reader (the handover node through Presence,
+// the REST presence endpoints) sees, and is itself a PresenceTable:
 //
-//   - Connect is called when an agent socket opens. An agent who was
-//     offline goes online; one who reconnects within the grace period keeps
-//     the status they had (away stays away).
+//   - Connect is called when an agent socket opens. An arriving agent (no
+//     socket open on this node, no grace period running) who was offline
+//     goes online; another tab, or a reconnect within the grace period,
+//     keeps the status the agent had (away stays away, offline stays
+//     offline).
 //   - Disconnect is called when it closes. When the agent's last socket is
 //     gone, they go offline after the grace period, unless a socket of
 //     theirs connects again first.
@@ -43,10 +46,17 @@ type GracePresenceConfig struct {
 //     endpoint or the socket; it holds until the next Set or until the
 //     agent's last socket has been gone for the grace period.
 //
+// Sockets are counted per node. With RedisPresence and one agent's sockets
+// on several nodes, the node where the agent's last local socket closes
+// sets them offline after the grace period even if another node still
+// holds a socket of theirs; their console sets its status again on its
+// next presence frame or reconnect. Tables whose statuses expire
+// (RedisPresence) need Heartbeat, which Run calls on a ticker.
+//
 // It reads no clock itself: the grace timer comes from AfterFunc. All
 // methods are safe for concurrent use.
 type GracefulPresence struct {
-	mem   *MemoryPresence
+	table PresenceTable
 	grace time.Duration
 	after AfterFunc
 
@@ -54,7 +64,7 @@ type GracefulPresence struct {
 	agents map[presenceKey]*agentSockets
 }
 
-var _ Presence = (*GracefulPresence)(nil)
+var _ PresenceTable = (*GracefulPresence)(nil)
 
 type presenceKey struct{ ws, user string }
 
@@ -68,10 +78,10 @@ type agentSockets struct {
 	gen uint64
 }
 
-// NewGracefulPresence wraps mem (a new one when nil).
-func NewGracefulPresence(mem *MemoryPresence, cfg GracePresenceConfig) *GracefulPresence {
-	if mem == nil {
-		mem = NewMemoryPresence()
+// NewGracefulPresence wraps table (a new MemoryPresence when nil).
+func NewGracefulPresence(table PresenceTable, cfg GracePresenceConfig) *GracefulPresence {
+	if table == nil {
+		table = NewMemoryPresence()
 	}
 	if cfg.Grace == 0 {
 		cfg.Grace = DefaultPresenceGrace
@@ -79,18 +89,33 @@ func NewGracefulPresence(mem *MemoryPresence, cfg GracePresenceConfig) *Graceful
 	if cfg.AfterFunc == nil {
 		cfg.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
-	return &GracefulPresence{mem: mem, grace: cfg.Grace, after: cfg.AfterFunc, agents: map[presenceKey]*agentSockets{}}
+	return &GracefulPresence{table: table, grace: cfg.Grace, after: cfg.AfterFunc, agents: map[presenceKey]*agentSockets{}}
 }
 
-// Memory returns the wrapped table, for code that takes a *MemoryPresence.
-func (g *GracefulPresence) Memory() *MemoryPresence { return g.mem }
+// Table returns the wrapped table.
+func (g *GracefulPresence) Table() PresenceTable { return g.table }
 
 // Grace returns the grace period (negative: none).
-func (g *GracefulPresence) Grace() time.Duration { return g.grace }
+func (g *GracefulPresence) Grace() time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.grace
+}
+
+// SetGrace changes the grace period of sockets closing from now on (0 is
+// the default, negative none). Tests shorten it on a wired server.
+func (g *GracefulPresence) SetGrace(d time.Duration) {
+	if d == 0 {
+		d = DefaultPresenceGrace
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.grace = d
+}
 
 // Connect records an opened socket of the agent and returns their status
-// afterwards. It cancels a pending offline switch; an agent who was offline
-// goes online.
+// afterwards. It cancels a pending offline switch; an arriving agent who
+// was offline goes online.
 func (g *GracefulPresence) Connect(ws, userID string) PresenceStatus {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -100,17 +125,20 @@ func (g *GracefulPresence) Connect(ws, userID string) PresenceStatus {
 		a = &agentSockets{}
 		g.agents[k] = a
 	}
+	// Arriving: no socket open here and no grace running. Anything else is
+	// another tab or a reload, which keep the status the agent chose.
+	arriving := a.open == 0 && a.stop == nil
 	a.open++
 	if a.stop != nil {
 		a.stop()
 		a.stop = nil
 		a.gen++
 	}
-	// Set under g.mu, so a switch cannot interleave with this one.
-	st := g.mem.Status(ws, userID)
-	if st == Offline {
+	// Set under g.mu, so an offline switch cannot interleave with this.
+	st := g.table.Status(ws, userID)
+	if arriving && st == Offline {
 		st = Online
-		g.mem.Set(ws, userID, st)
+		g.table.Set(ws, userID, st)
 	}
 	return st
 }
@@ -131,7 +159,7 @@ func (g *GracefulPresence) Disconnect(ws, userID string) {
 	}
 	if g.grace < 0 {
 		delete(g.agents, k)
-		g.mem.Set(ws, userID, Offline)
+		g.table.Set(ws, userID, Offline)
 		return
 	}
 	a.gen++
@@ -148,7 +176,7 @@ func (g *GracefulPresence) expire(k presenceKey, gen uint64) {
 		return // reconnected, or a newer switch is pending
 	}
 	delete(g.agents, k)
-	g.mem.Set(k.ws, k.user, Offline)
+	g.table.Set(k.ws, k.user, Offline)
 }
 
 // Sockets returns how many sockets of the agent are open.
@@ -165,17 +193,61 @@ func (g *GracefulPresence) Sockets(ws, userID string) int {
 func (g *GracefulPresence) Set(ws, userID string, st PresenceStatus) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.mem.Set(ws, userID, st)
+	g.table.Set(ws, userID, st)
 }
 
 // Status returns the agent's status.
 func (g *GracefulPresence) Status(ws, userID string) PresenceStatus {
-	return g.mem.Status(ws, userID)
+	return g.table.Status(ws, userID)
 }
 
 // OnlineAgents implements Presence.
 func (g *GracefulPresence) OnlineAgents(ctx context.Context, ws string) int {
-	return g.mem.OnlineAgents(ctx, ws)
+	return g.table.OnlineAgents(ctx, ws)
+}
+
+// refresher is a table whose statuses expire unless refreshed
+// (RedisPresence).
+type refresher interface {
+	Refresh(ws, userID string)
+}
+
+// Heartbeat refreshes the status of every agent with a socket open on this
+// node, or in their grace period, when the table's statuses expire. It is
+// a no-op for MemoryPresence.
+func (g *GracefulPresence) Heartbeat() {
+	r, ok := g.table.(refresher)
+	if !ok {
+		return
+	}
+	g.mu.Lock()
+	keys := make([]presenceKey, 0, len(g.agents))
+	for k := range g.agents {
+		keys = append(keys, k)
+	}
+	g.mu.Unlock()
+	// Outside the lock: each refresh is a network round trip.
+	for _, k := range keys {
+		r.Refresh(k.ws, k.user)
+	}
+}
+
+// Run calls Heartbeat every interval until ctx ends. With RedisPresence,
+// interval should be a third of its TTL (chat.DefaultPresenceTTL / 3).
+func (g *GracefulPresence) Run(ctx context.Context, interval time.Duration) {
+	if _, ok := g.table.(refresher); !ok || interval <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			g.Heartbeat()
+		}
+	}
 }
 
 // Close cancels every pending offline switch (the node is stopping; its

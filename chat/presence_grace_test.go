@@ -93,6 +93,27 @@ func TestGracefulPresenceConnectMakesAnOfflineAgentOnline(t *testing.T) {
 	require.Equal(t, Away, g.Connect("ws", "ann"))
 	require.Equal(t, 0, g.OnlineAgents(ctx, "ws"), "away agents do not count for handovers")
 	require.Equal(t, 2, g.Sockets("ws", "ann"))
+
+	// Offline chosen with the console open holds for more tabs too.
+	g.Set("ws", "ann", Offline)
+	require.Equal(t, Offline, g.Connect("ws", "ann"))
+	// Once every socket is gone and the grace is over, arriving again is
+	// going online.
+	for range 3 {
+		g.Disconnect("ws", "ann")
+	}
+}
+
+func TestGracefulPresenceArrivingAfterTheGraceGoesOnline(t *testing.T) {
+	t.Parallel()
+	g, ft := newGraceTest(time.Minute)
+	g.Connect("ws", "ann")
+	g.Set("ws", "ann", Offline)
+	g.Disconnect("ws", "ann")
+	require.Equal(t, Offline, g.Connect("ws", "ann"), "a reload within the grace keeps offline")
+	g.Disconnect("ws", "ann")
+	ft.fireAll()
+	require.Equal(t, Online, g.Connect("ws", "ann"), "a new arrival goes online")
 }
 
 func TestGracefulPresenceGoesOfflineOnlyAfterTheGraceOfTheLastSocket(t *testing.T) {
@@ -159,7 +180,11 @@ func TestGracefulPresenceSharesTheWrappedTable(t *testing.T) {
 	mem := NewMemoryPresence()
 	g := NewGracefulPresence(mem, GracePresenceConfig{})
 	require.Equal(t, DefaultPresenceGrace, g.Grace())
-	require.Same(t, mem, g.Memory())
+	g.SetGrace(time.Second)
+	require.Equal(t, time.Second, g.Grace())
+	g.SetGrace(0)
+	require.Equal(t, DefaultPresenceGrace, g.Grace())
+	require.Same(t, mem, g.Table())
 	g.Connect("ws", "ann")
 	require.Equal(t, Online, mem.Status("ws", "ann"), "readers of the MemoryPresence see socket presence")
 	mem.Set("ws", "ann", Away)
@@ -199,4 +224,38 @@ func TestGracefulPresenceIsSafeForConcurrentUse(t *testing.T) {
 	wg.Wait()
 	require.Zero(t, g.Sockets("ws", "ann"))
 	require.Eventually(t, func() bool { return g.Status("ws", "ann") == Offline }, 2*time.Second, time.Millisecond)
+}
+
+// countingTable is a PresenceTable whose statuses expire, counting
+// refreshes.
+type countingTable struct {
+	*MemoryPresence
+	mu        sync.Mutex
+	refreshed map[string]int
+}
+
+func (c *countingTable) Refresh(ws, userID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refreshed[ws+"/"+userID]++
+}
+
+func TestGracefulPresenceHeartbeatRefreshesAgentsWithSockets(t *testing.T) {
+	t.Parallel()
+	table := &countingTable{MemoryPresence: NewMemoryPresence(), refreshed: map[string]int{}}
+	ft := &fakeTimers{}
+	g := NewGracefulPresence(table, GracePresenceConfig{Grace: time.Minute, AfterFunc: ft.after})
+	g.Connect("ws", "ann")
+	g.Connect("ws", "bob")
+	g.Disconnect("ws", "bob")  // in the grace period: still refreshed
+	g.Set("ws", "cid", Online) // no socket here: not this node's to refresh
+	g.Heartbeat()
+	require.Equal(t, map[string]int{"ws/ann": 1, "ws/bob": 1}, table.refreshed)
+
+	ft.fireAll() // bob's grace ends
+	g.Heartbeat()
+	require.Equal(t, map[string]int{"ws/ann": 2, "ws/bob": 1}, table.refreshed)
+
+	// Run returns at once for tables that need no heartbeat.
+	NewGracefulPresence(nil, GracePresenceConfig{}).Run(context.Background(), time.Millisecond)
 }

@@ -25,6 +25,7 @@ func APIRoutes(cfg config.Config) []api.Routes {
 		&api.AnalyticsRoutes{},
 		&api.WebhookRoutes{},
 		&api.KnowledgeRoutes{},
+		&api.NotificationRoutes{},
 	}
 }
 

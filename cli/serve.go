@@ -66,11 +66,15 @@ type Server struct {
 	Answerer *knowledge.Answerer
 	Redis    *redis.Client
 	Presence chat.PresenceTable
-	API      *api.Server
-	Widget   *api.Widget
-	Metrics  *metrics.Registry
-	Log      *slog.Logger
-	closers  []func()
+	// AgentPresence ties presence to agents' sockets (a grace period after
+	// the last one closes; Redis heartbeats).
+	AgentPresence *chat.GracefulPresence
+	Agents        *api.AgentSockets
+	API           *api.Server
+	Widget        *api.Widget
+	Metrics       *metrics.Registry
+	Log           *slog.Logger
+	closers       []func()
 }
 
 // Build wires a server from its configuration: database and migrations,
@@ -132,9 +136,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 	} else {
 		s.Presence = chat.NewMemoryPresence()
 	}
+	s.AgentPresence = chat.NewGracefulPresence(s.Presence, chat.GracePresenceConfig{})
 	s.Answerer = knowledge.NewAnswerer(store, knowledge.Options{Logger: log})
 	s.closers = append(s.closers, s.Answerer.Close)
-	s.Chat = chat.New(chat.Config{Store: store, Publisher: s.Broker, Presence: s.Presence, Logger: log, Metrics: s.Metrics,
+	s.Chat = chat.New(chat.Config{Store: store, Publisher: s.Broker, Presence: s.AgentPresence, Logger: log, Metrics: s.Metrics,
 		Answerer: s.Answerer, Summarizer: s.Answerer})
 	if s.Webhooks, err = webhook.NewDispatcher(webhook.Config{Store: store, Logger: log}); err != nil {
 		s.close()
@@ -149,6 +154,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 	authSvc := s.Auth
 
 	attachments := &api.AttachmentRoutes{Store: store, Publisher: s.Broker, Tokens: tokens, Logger: log}
+	s.Agents = &api.AgentSockets{Auth: api.NewAuthenticator(authSvc), Store: store, Chat: s.Chat, Broker: s.Broker,
+		Presence: s.AgentPresence, PublicURL: cfg.PublicURL, Observer: s.Metrics, Logger: log}
 	s.API = api.New(api.Deps{
 		Config: cfg,
 		Store:  store,
@@ -161,13 +168,14 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 			&api.VersionRoutes{Store: store},
 			&api.ChannelRoutes{Store: store, PublicURL: cfg.PublicURL},
 			&api.ConversationRoutes{Store: store},
-			&api.InboxRoutes{Store: store, Chat: s.Chat, Presence: s.Presence},
+			&api.InboxRoutes{Store: store, Chat: s.Chat, Presence: s.AgentPresence},
 			&api.PreviewRoutes{Store: store, Chat: s.Chat},
 			&api.LeadRoutes{Store: store, Publisher: s.Broker, Logger: log},
 			attachments,
 			&api.AnalyticsRoutes{Store: store},
 			&api.WebhookRoutes{Store: store},
 			&api.KnowledgeRoutes{Store: store, Answerer: s.Answerer},
+			&api.NotificationRoutes{Store: store, OnChange: s.Agents.SettingsChanged},
 		},
 		Middleware: s.Metrics.Middleware(),
 	})
@@ -176,6 +184,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 	s.Widget = &api.Widget{Store: store, Chat: s.Chat, Broker: s.Broker, Tokens: tokens, Observer: s.Metrics, Logger: log}
 	s.Widget.Mount(app)
 	attachments.Mount(app)
+	s.Agents.Mount(app)
 
 	var demo *web.Demo
 	if cfg.Demo {
@@ -204,6 +213,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		s.Chat.RunTimers(workers)
 	}()
 	go s.Auth.RunCleanup(workers, 0)
+	go s.AgentPresence.Run(workers, chat.DefaultPresenceTTL/3)
 	webhooksDone := make(chan struct{})
 	go func() {
 		defer close(webhooksDone)
@@ -223,6 +233,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	// Visitors reconnect elsewhere; requests in flight finish; then the
 	// timers stop and slow work drains before the database closes.
 	s.Widget.Shutdown()
+	s.Agents.Shutdown()
 	if shutErr := s.API.App().ShutdownWithContext(deadline); shutErr != nil && err == nil {
 		err = shutErr
 	}
@@ -232,6 +243,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if waitErr := s.Chat.Wait(deadline); waitErr != nil && !errors.Is(waitErr, context.DeadlineExceeded) && err == nil {
 		err = waitErr
 	}
+	s.AgentPresence.Close()
 	s.close()
 	return err
 }
