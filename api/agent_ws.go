@@ -114,11 +114,7 @@ type AgentSockets struct {
 
 	origin  string
 	facts   *previewCache
-	mu      sync.Mutex
-	perUser map[string]int
-	total   int
-	conns   map[*agentConn]struct{}
-	closing bool
+	sockets *socketSet[*agentConn]
 }
 
 // agentLocal is the Locals key of the admitted caller.
@@ -161,8 +157,7 @@ func (a *AgentSockets) Mount(app *fiber.App) {
 		a.Logger.Warn("agent socket: no valid public URL; every Origin will be refused", "public_url", a.PublicURL)
 	}
 	a.facts = newPreviewCache(a.Store, previewCacheSize)
-	a.perUser = map[string]int{}
-	a.conns = map[*agentConn]struct{}{}
+	a.sockets = newSocketSet[*agentConn](a.MaxSockets, MaxAgentSocketsPerUser, "too many agent sockets for this member")
 	app.Get("/api/v1/agent/ws", a.admit, websocket.New(a.serve, websocket.Config{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   4096,
@@ -199,80 +194,33 @@ func (a *AgentSockets) admit(c *fiber.Ctx) error {
 		return sendProblem(c, errSignIn)
 	}
 	key := p.WorkspaceID + "/" + p.UserID
-	a.mu.Lock()
-	switch {
-	case a.closing:
-		a.mu.Unlock()
-		return sendProblem(c, problem(http.StatusServiceUnavailable, "unavailable", "the server is shutting down"))
-	case a.total >= a.MaxSockets:
-		a.mu.Unlock()
-		return sendProblem(c, problem(http.StatusServiceUnavailable, "unavailable", "too many connections on this node"))
-	case a.perUser[key] >= MaxAgentSocketsPerUser:
-		a.mu.Unlock()
-		c.Set(fiber.HeaderRetryAfter, "10")
-		return sendProblem(c, problem(http.StatusTooManyRequests, "rate_limited", "too many agent sockets for this member"))
+	if pr := a.sockets.admit(key); pr != nil {
+		if pr.Status == http.StatusTooManyRequests {
+			c.Set(fiber.HeaderRetryAfter, "10")
+		}
+		return sendProblem(c, pr)
 	}
-	a.perUser[key]++
-	a.total++
-	a.mu.Unlock()
 	c.Locals(agentLocal, &agentAdmission{p: p, token: token})
 	return c.Next()
-}
-
-func (a *AgentSockets) release(c *agentConn, key string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.total--
-	if a.perUser[key]--; a.perUser[key] <= 0 {
-		delete(a.perUser, key)
-	}
-	delete(a.conns, c)
 }
 
 // Shutdown tells every agent socket to go away (1001), so consoles
 // reconnect to another node, refuses new ones, and waits up to two seconds
 // for the sockets to close.
-func (a *AgentSockets) Shutdown() {
-	a.mu.Lock()
-	a.closing = true
-	conns := make([]*agentConn, 0, len(a.conns))
-	for c := range a.conns {
-		conns = append(conns, c)
-	}
-	a.mu.Unlock()
-	for _, c := range conns {
-		c.kick(wire.CloseGoingAway, "server shutting down")
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
-		a.mu.Lock()
-		n := a.total
-		a.mu.Unlock()
-		if n == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func (a *AgentSockets) Shutdown() { a.sockets.shutdown() }
 
 // SettingsChanged applies a member's saved notification settings to their
 // open sockets on this node (NotificationRoutes.OnChange).
 func (a *AgentSockets) SettingsChanged(s storage.AgentSettings) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for c := range a.conns {
+	a.sockets.each(func(c *agentConn) {
 		if p := c.principal(); p.WorkspaceID == s.WorkspaceID && p.UserID == s.UserID {
 			c.setSettings(s, a.Now())
 		}
-	}
+	})
 }
 
 // Sockets returns the number of open agent sockets on this node.
-func (a *AgentSockets) Sockets() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.total
-}
+func (a *AgentSockets) Sockets() int { return a.sockets.count() }
 
 // agentConn is one agent socket. Three goroutines serve it: the reader
 // (the handler's own: client frames, watch and unwatch), the router (inbox
@@ -455,10 +403,8 @@ func (a *AgentSockets) serve(conn *websocket.Conn) {
 		watches:    map[string]*agentWatch{},
 	}
 	c.p.Store(p)
-	a.mu.Lock()
-	a.conns[c] = struct{}{}
-	a.mu.Unlock()
-	defer a.release(c, key)
+	a.sockets.add(c)
+	defer a.sockets.release(c, key)
 	if a.Observer != nil {
 		a.Observer.WebsocketOpened("agent")
 	}

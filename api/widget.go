@@ -59,11 +59,7 @@ type Widget struct {
 	HelloTimeout, IdleTimeout, PingInterval time.Duration
 	ReplayLimit                             int
 
-	mu      sync.Mutex
-	perIP   map[string]int
-	total   int
-	conns   map[*session]struct{}
-	closing bool
+	sockets *socketSet[*session]
 }
 
 // channelLocal is the Locals key of the admitted channel.
@@ -92,8 +88,7 @@ func (w *Widget) Mount(app *fiber.App) {
 	if w.ReplayLimit <= 0 {
 		w.ReplayLimit = wire.MaxReplayEvents
 	}
-	w.perIP = map[string]int{}
-	w.conns = map[*session]struct{}{}
+	w.sockets = newSocketSet[*session](w.MaxSockets, MaxVisitorSocketsPerIP, "too many connections from this address")
 	app.Get("/api/v1/widget/ws", w.admit, websocket.New(w.serve, websocket.Config{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   4096,
@@ -177,62 +172,21 @@ func (w *Widget) admit(c *fiber.Ctx) error {
 		return sendProblem(c, err)
 	}
 	ip := c.Context().RemoteIP().String()
-	w.mu.Lock()
-	switch {
-	case w.closing:
-		w.mu.Unlock()
-		return sendProblem(c, problem(http.StatusServiceUnavailable, "unavailable", "the server is shutting down"))
-	case w.total >= w.MaxSockets:
-		w.mu.Unlock()
-		return sendProblem(c, problem(http.StatusServiceUnavailable, "unavailable", "too many connections on this node"))
-	case w.perIP[ip] >= MaxVisitorSocketsPerIP:
-		w.mu.Unlock()
-		c.Set(fiber.HeaderRetryAfter, "10")
-		return sendProblem(c, problem(http.StatusTooManyRequests, "rate_limited", "too many connections from this address"))
+	if p := w.sockets.admit(ip); p != nil {
+		if p.Status == http.StatusTooManyRequests {
+			c.Set(fiber.HeaderRetryAfter, "10")
+		}
+		return sendProblem(c, p)
 	}
-	w.perIP[ip]++
-	w.total++
-	w.mu.Unlock()
 	c.Locals(channelLocal, ch)
 	c.Locals("ip", ip)
 	return c.Next()
 }
 
-func (w *Widget) release(s *session, ip string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.total--
-	if w.perIP[ip]--; w.perIP[ip] <= 0 {
-		delete(w.perIP, ip)
-	}
-	delete(w.conns, s)
-}
-
 // Shutdown tells every visitor socket to go away (1001), so widgets
 // reconnect to another node, refuses new ones, and waits up to two seconds
 // for the sockets to close.
-func (w *Widget) Shutdown() {
-	w.mu.Lock()
-	w.closing = true
-	sessions := make([]*session, 0, len(w.conns))
-	for s := range w.conns {
-		sessions = append(sessions, s)
-	}
-	w.mu.Unlock()
-	for _, s := range sessions {
-		s.kick(wire.CloseGoingAway, "server shutting down")
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
-		w.mu.Lock()
-		n := w.total
-		w.mu.Unlock()
-		if n == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func (w *Widget) Shutdown() { w.sockets.shutdown() }
 
 // session is one visitor socket.
 type session struct {
@@ -276,10 +230,8 @@ func (w *Widget) serve(conn *websocket.Conn) {
 	ch := conn.Locals(channelLocal).(*storage.Channel)
 	ip, _ := conn.Locals("ip").(string)
 	s := &session{w: w, conn: conn, ch: ch, out: make(chan []byte, wire.SendQueueSize), subs: make(chan realtime.Subscription, 1), done: make(chan struct{}), readerDone: make(chan struct{})}
-	w.mu.Lock()
-	w.conns[s] = struct{}{}
-	w.mu.Unlock()
-	defer w.release(s, ip)
+	w.sockets.add(s)
+	defer w.sockets.release(s, ip)
 	if w.Observer != nil {
 		w.Observer.WebsocketOpened("visitor")
 	}
