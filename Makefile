@@ -8,10 +8,15 @@ export FRONTDESK_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: test vet fmt-check openapi-lint bench fuzz run build
 
-## test: format check, vet, the OpenAPI lint, and every test (SQLite,
-## Postgres and Redis on 127.0.0.1)
+.DEFAULT_GOAL := test
+include ui.mk
+
+## test: format check, vet, the OpenAPI lint, every Go test (SQLite,
+## Postgres and Redis on 127.0.0.1), then the UI's tests (Chromium)
 test: fmt-check vet openapi-lint
 	$(GO) test -count=1 $(PKGS)
+	bash .ci/ui-deps
+	$(MAKE) ui-test
 
 ## openapi-lint: lint the API's OpenAPI document with Redocly's linter
 openapi-lint: tools/openapi/node_modules/.bin/redocly

@@ -66,6 +66,9 @@ type AttachmentRoutes struct {
 	Now func() time.Time
 	// Logger defaults to slog.Default.
 	Logger *slog.Logger
+	// PublicURL is this server's URL, for the chat frame's requests (see
+	// Widget.pageOrigin).
+	PublicURL string
 	// MaxBytes bounds one file. Zero, or more than DefaultMaxAttachmentBytes
 	// (the storage backstop), means DefaultMaxAttachmentBytes.
 	MaxBytes int64
@@ -475,42 +478,16 @@ func (r *AttachmentRoutes) agentDownload(ctx context.Context, in *getAttachmentI
 
 // --- Visitors ---
 
-// widgetVisitor authorizes a visitor's request the way the widget's
-// history endpoint does: the channel key and the Origin on its allow-list
-// (Widget.channelFor), the visitor token for that channel, and the token's
-// conversation, which must be on the channel and the visitor's. Any other
-// conversation is not found.
-func widgetVisitor(c *fiber.Ctx, st *storage.Store, tokens *chat.TokenSigner, now time.Time) (*storage.Conversation, error) {
-	ch, err := (&Widget{Store: st}).channelFor(c)
-	if err != nil {
-		return nil, err
-	}
-	c.Set("Access-Control-Allow-Origin", c.Get(fiber.HeaderOrigin))
-	// The widget reads the file's name from the download's headers.
-	c.Set("Access-Control-Expose-Headers", "Content-Disposition, Content-Length")
-	c.Set("Vary", "Origin")
-	if tokens == nil {
-		return nil, problem(http.StatusUnauthorized, "unauthorized", "a valid visitor token is required")
-	}
-	token := strings.TrimPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	claims, err := tokens.Verify(token, ch.ID, now)
-	if err != nil || claims.Conversation == "" {
-		return nil, problem(http.StatusUnauthorized, "unauthorized", "a valid visitor token is required")
-	}
-	conv, err := st.GetConversation(c.UserContext(), ch.WorkspaceID, claims.Conversation)
-	if err != nil {
-		return nil, storeError(err, "conversation")
-	}
-	if conv.VisitorID != claims.Visitor || conv.ChannelID != ch.ID {
-		return nil, notFound("conversation")
-	}
-	return conv, nil
+// widget is the visitor side these routes authorize like: the channel
+// key, the page's origin and the visitor token (Widget.visitor).
+func (r *AttachmentRoutes) widget() *Widget {
+	return &Widget{Store: r.Store, Tokens: r.Tokens, Now: r.now, PublicURL: r.PublicURL}
 }
 
 // preflight answers the browser's CORS preflight for the visitor routes:
 // only an allowed Origin of the channel may send the token.
 func (r *AttachmentRoutes) preflight(c *fiber.Ctx) error {
-	if _, err := (&Widget{Store: r.Store}).channelFor(c); err != nil {
+	if _, err := r.widget().channelFor(c); err != nil {
 		return sendProblem(c, err)
 	}
 	c.Set("Access-Control-Allow-Origin", c.Get(fiber.HeaderOrigin))
@@ -522,7 +499,7 @@ func (r *AttachmentRoutes) preflight(c *fiber.Ctx) error {
 }
 
 func (r *AttachmentRoutes) visitorUpload(c *fiber.Ctx) error {
-	conv, err := widgetVisitor(c, r.Store, r.Tokens, r.now())
+	conv, err := r.widget().visitor(c)
 	if err != nil {
 		return sendProblem(c, err)
 	}
@@ -557,7 +534,7 @@ func (r *AttachmentRoutes) visitorUpload(c *fiber.Ctx) error {
 }
 
 func (r *AttachmentRoutes) visitorDownload(c *fiber.Ctx) error {
-	conv, err := widgetVisitor(c, r.Store, r.Tokens, r.now())
+	conv, err := r.widget().visitor(c)
 	if err != nil {
 		return sendProblem(c, err)
 	}

@@ -50,6 +50,10 @@ type Widget struct {
 	Observer WidgetObserver
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// PublicURL is this server's URL. The chat frame (served from it)
+	// connects with this origin and names the page that embeds it; see
+	// pageOrigin.
+	PublicURL string
 	// MaxSockets bounds open visitor sockets on this node. Defaults to
 	// DefaultMaxVisitorSockets.
 	MaxSockets int
@@ -120,6 +124,27 @@ func normalizeOrigin(s string) string {
 	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
+// pageOrigin is the origin of the page the widget runs on. A script on a
+// customer's page connects with that page's Origin. The chat frame is
+// served by Frontdesk itself and isolated from the page, so its requests
+// carry Frontdesk's own origin (or, for same-origin fetches, none) and name
+// the page's origin in ?origin=; the frame is only served for an origin on
+// the channel's allow-list, framed only by it (frame-ancestors), so a
+// request from Frontdesk's origin naming the page is the frame's. Any
+// other request is judged by its own Origin.
+func (w *Widget) pageOrigin(c *fiber.Ctx) string {
+	origin := c.Get(fiber.HeaderOrigin)
+	named := c.Query("origin")
+	self := normalizeOrigin(w.PublicURL)
+	if named == "" || self == "" {
+		return origin
+	}
+	if normalizeOrigin(origin) == self || (origin == "" && c.Get("Sec-Fetch-Site") == "same-origin") {
+		return named
+	}
+	return origin
+}
+
 // channelFor finds the channel by its public key and checks the Origin.
 // Both failures are 403: the key is public, so there is nothing to hide,
 // but a wrong origin must not learn more than a wrong key.
@@ -135,7 +160,7 @@ func (w *Widget) channelFor(c *fiber.Ctx) (*storage.Channel, error) {
 		}
 		return nil, storeError(err, "channel")
 	}
-	if !originAllowed(ch, c.Get(fiber.HeaderOrigin)) {
+	if !originAllowed(ch, w.pageOrigin(c)) {
 		return nil, problem(http.StatusForbidden, "forbidden", "unknown channel key or origin not allowed")
 	}
 	return ch, nil
@@ -581,22 +606,11 @@ func isTimeout(err error) bool {
 // client told to resync. It is authorized by the visitor token, the
 // channel key and the Origin, like the socket.
 func (w *Widget) history(c *fiber.Ctx) error {
-	ch, err := w.channelFor(c)
+	conv, err := w.visitor(c)
 	if err != nil {
 		return sendProblem(c, err)
 	}
-	c.Set("Access-Control-Allow-Origin", c.Get(fiber.HeaderOrigin))
-	c.Set("Vary", "Origin")
-	token := strings.TrimPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	claims, err := w.Tokens.Verify(token, ch.ID, w.Now())
-	if err != nil || claims.Conversation == "" {
-		return sendProblem(c, problem(http.StatusUnauthorized, "unauthorized", "a valid visitor token is required"))
-	}
-	conv, err := w.Store.GetConversation(c.UserContext(), ch.WorkspaceID, claims.Conversation)
-	if err != nil || conv.VisitorID != claims.Visitor || conv.ChannelID != ch.ID {
-		return sendProblem(c, notFound("conversation"))
-	}
-	msgs, err := w.Store.ListMessagesBefore(c.UserContext(), ch.WorkspaceID, conv.ID, conv.LastSeq+1, WidgetHistoryLimit)
+	msgs, err := w.Store.ListMessagesBefore(c.UserContext(), conv.WorkspaceID, conv.ID, conv.LastSeq+1, WidgetHistoryLimit)
 	if err != nil {
 		return sendProblem(c, storeError(err, "conversation"))
 	}
@@ -605,6 +619,41 @@ func (w *Widget) history(c *fiber.Ctx) error {
 		events[i] = chat.MessageFrame(conv.ID, &msgs[i])
 	}
 	return c.JSON(fiber.Map{"conversation_id": conv.ID, "last_seq": conv.LastSeq, "events": events})
+}
+
+// visitor authorizes a visitor's HTTP request (history, attachments) like
+// the socket: the channel key, the page's origin on the channel's
+// allow-list, and a visitor token for that channel whose conversation is
+// on the channel and the visitor's. Any other conversation is not found.
+func (w *Widget) visitor(c *fiber.Ctx) (*storage.Conversation, error) {
+	ch, err := w.channelFor(c)
+	if err != nil {
+		return nil, err
+	}
+	c.Set("Access-Control-Allow-Origin", c.Get(fiber.HeaderOrigin))
+	// The widget reads a file's name from a download's headers.
+	c.Set("Access-Control-Expose-Headers", "Content-Disposition, Content-Length")
+	c.Set("Vary", "Origin")
+	if w.Tokens == nil {
+		return nil, problem(http.StatusUnauthorized, "unauthorized", "a valid visitor token is required")
+	}
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	token := strings.TrimPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	claims, err := w.Tokens.Verify(token, ch.ID, now())
+	if err != nil || claims.Conversation == "" {
+		return nil, problem(http.StatusUnauthorized, "unauthorized", "a valid visitor token is required")
+	}
+	conv, err := w.Store.GetConversation(c.UserContext(), ch.WorkspaceID, claims.Conversation)
+	if err != nil {
+		return nil, storeError(err, "conversation")
+	}
+	if conv.VisitorID != claims.Visitor || conv.ChannelID != ch.ID {
+		return nil, notFound("conversation")
+	}
+	return conv, nil
 }
 
 // Rate limiting of one socket's frames: a token bucket of wire.RateBurst

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/frontdesk/frontdesk/bench"
 )
 
 // Env is the process environment a command sees.
@@ -36,6 +38,7 @@ Usage:
   frontdesk validate FILE...
   frontdesk simulate [--locale fr] [--agents N] [--returning] FILE
   frontdesk test TRANSCRIPT.json... (replays transcript tests)
+  frontdesk bench [--mode embedded|postgres|cluster] (load test; see docs/performance.md)
   frontdesk openapi                 (prints the OpenAPI document)
   frontdesk help
 
@@ -64,6 +67,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return OpenAPI(args, env)
 	case "test":
 		return Test(args, env)
+	case "bench":
+		return bench.Main(ctx, args, env.Stdout, env.Stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK

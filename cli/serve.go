@@ -153,7 +153,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 	s.Auth = auth.NewService(store, authOpts)
 	authSvc := s.Auth
 
-	attachments := &api.AttachmentRoutes{Store: store, Publisher: s.Broker, Tokens: tokens, Logger: log}
+	attachments := &api.AttachmentRoutes{Store: store, Publisher: s.Broker, Tokens: tokens, Logger: log, PublicURL: cfg.PublicURL}
 	s.Agents = &api.AgentSockets{Auth: api.NewAuthenticator(authSvc), Store: store, Chat: s.Chat, Broker: s.Broker,
 		Presence: s.AgentPresence, PublicURL: cfg.PublicURL, Observer: s.Metrics, Logger: log}
 	s.API = api.New(api.Deps{
@@ -181,7 +181,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 	})
 	app := s.API.App()
 	api.HealthRoutes{Checks: checks, Metrics: s.Metrics.Handler()}.Mount(app)
-	s.Widget = &api.Widget{Store: store, Chat: s.Chat, Broker: s.Broker, Tokens: tokens, Observer: s.Metrics, Logger: log}
+	s.Widget = &api.Widget{Store: store, Chat: s.Chat, Broker: s.Broker, Tokens: tokens, Observer: s.Metrics, Logger: log, PublicURL: cfg.PublicURL}
 	s.Widget.Mount(app)
 	attachments.Mount(app)
 	s.Agents.Mount(app)

@@ -472,3 +472,42 @@ func rawFragmented(t *testing.T, base, key string) int {
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	return rawCloseCode(t, c)
 }
+
+func TestChatFrameNamesThePageOrigin(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, dbURL string) {
+		n := startNode(t, dbURL, nil)
+		tn := seedTenant(t, n.srv.Store, "lead-qualification")
+		key := tn.channel.PublicKey
+		frame := func(origin, named string) (*http.Response, error) {
+			h := http.Header{}
+			if origin != "" {
+				h.Set("Origin", origin)
+			}
+			u := wsURL(n.base, key)
+			if named != "" {
+				u += "&origin=" + named
+			}
+			conn, resp, err := (&websocket.Dialer{HandshakeTimeout: 5 * time.Second}).Dial(u, h)
+			if err == nil {
+				conn.Close()
+			}
+			return resp, err
+		}
+		// The frame (Frontdesk's own origin) naming an allowed page connects.
+		_, err := frame(n.base, shopOrigin)
+		require.NoError(t, err)
+		// Naming a page that is not allowed does not.
+		resp, err := frame(n.base, "https://evil.example")
+		require.Error(t, err)
+		require.Equal(t, http.StatusForbidden, resp.StatusCode)
+		// A foreign page cannot borrow the allowed page's name: its own
+		// Origin is judged.
+		resp, err = frame("https://evil.example", shopOrigin)
+		require.Error(t, err)
+		require.Equal(t, http.StatusForbidden, resp.StatusCode)
+		// Frontdesk's own origin without naming a page is not on the list.
+		resp, err = frame(n.base, "")
+		require.Error(t, err)
+		require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	})
+}

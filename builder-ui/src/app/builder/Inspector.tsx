@@ -1,0 +1,557 @@
+// The inspector edits what is selected: a node (a form per kind, raw JSON
+// for the rest), an edge (port, target, condition, order), or, with
+// nothing selected, the graph's own settings and global rules.
+import { useEffect, useState } from "react";
+import type { Diagnostic } from "../api";
+import type { Field, GEdge, GNode, Graph, QuickReply, Rule, Text } from "../types";
+import { TextField } from "../ui";
+import { ConditionEditor } from "./ConditionEditor";
+import { edgePort, idPattern, kindInfo, languagesOf, ports, renameNode, uniqueID } from "./graph";
+
+type Change = (fn: (g: Graph) => Graph, opts?: { history?: boolean; key?: string }) => void;
+
+export type Selection = { type: "node"; id: string } | { type: "edge"; id: string } | null;
+
+interface Props {
+  graph: Graph;
+  selection: Selection;
+  select(s: Selection): void;
+  change: Change;
+  diagnostics: Diagnostic[];
+  checking: boolean;
+}
+
+export function Inspector(p: Props) {
+  const { graph, selection } = p;
+  if (selection?.type === "node") {
+    const n = graph.nodes.find((x) => x.id === selection.id);
+    if (n) return <NodeInspector {...p} node={n} />;
+  }
+  if (selection?.type === "edge") {
+    const e = graph.edges.find((x) => x.id === selection.id);
+    if (e) return <EdgeInspector {...p} edge={e} />;
+  }
+  return <GraphInspector {...p} />;
+}
+
+const isCondition = (d: Diagnostic) => d.code.startsWith("condition") || (d.field || "").includes("condition") || d.offset !== undefined;
+
+function updateNode(change: Change, id: string, fn: (n: GNode) => GNode, key?: string) {
+  change((g) => ({ ...g, nodes: g.nodes.map((n) => (n.id === id ? fn(n) : n)) }), { key: key && id + ":" + key });
+}
+
+function NodeInspector({ graph, node, change, select, diagnostics }: Props & { node: GNode }) {
+  const langs = languagesOf(graph);
+  const [id, setId] = useState(node.id);
+  const [idError, setIdError] = useState("");
+  useEffect(() => {
+    setId(node.id);
+    setIdError("");
+  }, [node.id]);
+  const diags = diagnostics.filter((d) => d.node === node.id && !d.edge);
+  const set = <K extends keyof GNode>(k: K, v: GNode[K], key?: string) => updateNode(change, node.id, (n) => ({ ...n, [k]: v }), key || String(k));
+  function rename() {
+    if (id === node.id) return;
+    if (!idPattern.test(id)) return setIdError("1 to 64 letters, digits, _ . : -");
+    if (graph.nodes.some((n) => n.id === id)) return setIdError("another node has this id");
+    change((g) => renameNode(g, node.id, id));
+    select({ type: "node", id });
+  }
+  const out = graph.edges.filter((e) => e.from === node.id);
+  return (
+    <div className="inspector" data-testid="inspector">
+      <div className="insp-head">
+        <span className="kind" style={{ color: kindInfo[node.kind].color }}>
+          {kindInfo[node.kind].label}
+        </span>
+        {graph.start === node.id ? (
+          <span className="start">start</span>
+        ) : (
+          <button className="linkish" onClick={() => change((g) => ({ ...g, start: node.id }))}>
+            Make start
+          </button>
+        )}
+      </div>
+      <label>
+        Id
+        <input value={id} onChange={(e) => setId(e.target.value)} onBlur={rename} onKeyDown={(e) => e.key === "Enter" && rename()} aria-invalid={!!idError} />
+      </label>
+      {idError && <div className="diag error">{idError}</div>}
+      <label>
+        Label
+        <input value={node.label || ""} placeholder="shown on the canvas" onChange={(e) => set("label", e.target.value || undefined)} />
+      </label>
+      {diags.map((d, i) => (
+        <div key={i} className={"diag " + d.severity}>
+          {d.field ? d.field + ": " : ""}
+          {d.message}
+        </div>
+      ))}
+      <KindForm node={node} langs={langs} set={set} />
+      <h4>Edges out</h4>
+      {ports(node.kind).map((port) => {
+        const list = out.filter((e) => edgePort(graph, e) === port);
+        return (
+          <div key={port} className="portlist">
+            <div className="muted small">{port}</div>
+            {list.length === 0 && <div className="muted small">no edge: drag from the “{port}” handle</div>}
+            <ol>
+              {list.map((e) => (
+                <li key={e.id}>
+                  <button className="linkish" onClick={() => select({ type: "edge", id: e.id })}>
+                    → {e.to}
+                    {e.condition ? ": " + e.condition : " (default)"}
+                  </button>
+                </li>
+              ))}
+            </ol>
+          </div>
+        );
+      })}
+      <button
+        className="danger"
+        onClick={() => {
+          change((g) => ({ ...g, nodes: g.nodes.filter((n) => n.id !== node.id), edges: g.edges.filter((e) => e.from !== node.id && e.to !== node.id) }));
+          select(null);
+        }}
+      >
+        Delete node
+      </button>
+    </div>
+  );
+}
+
+type Setter = <K extends keyof GNode>(k: K, v: GNode[K], key?: string) => void;
+
+function KindForm({ node, langs, set }: { node: GNode; langs: string[]; set: Setter }) {
+  switch (node.kind) {
+    case "greet": {
+      const c = node.greet || { text: {} };
+      const up = (v: Partial<typeof c>, key: string) => set("greet", { ...c, ...v }, key);
+      return (
+        <>
+          <TextField label="Text" required value={c.text} languages={langs} onChange={(v) => up({ text: v || {} }, "text")} />
+          <TextField label="Text while no agent is online" value={c.offline_text} languages={langs} onChange={(v) => up({ offline_text: v }, "offline_text")} />
+          <QuickReplies value={c.quick_replies} langs={langs} onChange={(v) => up({ quick_replies: v }, "qr")} />
+          <Check label="Wait for a reply" value={!!c.await_reply} onChange={(v) => up({ await_reply: v || undefined }, "await")} />
+          <Input label="Save the reply as variable" value={c.save_as || ""} onChange={(v) => up({ save_as: v || undefined }, "save_as")} />
+        </>
+      );
+    }
+    case "message": {
+      const c = node.message || { text: {} };
+      const up = (v: Partial<typeof c>, key: string) => set("message", { ...c, ...v }, key);
+      return (
+        <>
+          <TextField label="Text (bold, italics, links, lists)" required value={c.text} languages={langs} onChange={(v) => up({ text: v || {} }, "text")} />
+          <QuickReplies value={c.quick_replies} langs={langs} onChange={(v) => up({ quick_replies: v }, "qr")} />
+          <Check label="Wait for a reply" value={!!c.await_reply} onChange={(v) => up({ await_reply: v || undefined }, "await")} />
+          <Input label="Save the reply as variable" value={c.save_as || ""} onChange={(v) => up({ save_as: v || undefined }, "save_as")} />
+          <Num label="Typing delay (ms)" value={c.delay_ms} min={0} max={10000} onChange={(v) => up({ delay_ms: v }, "delay")} />
+        </>
+      );
+    }
+    case "collect": {
+      const c = node.collect || { fields: [] };
+      const up = (v: Partial<typeof c>, key: string) => set("collect", { ...c, ...v }, key);
+      return (
+        <>
+          <Fields value={c.fields} langs={langs} onChange={(v) => up({ fields: v }, "fields")} />
+          <Num label="Retries (0 = 2)" value={c.retries} min={0} max={10} onChange={(v) => up({ retries: v }, "retries")} />
+        </>
+      );
+    }
+    case "handover": {
+      const c = node.handover || { online_text: {}, offline_text: {} };
+      const up = (v: Partial<typeof c>, key: string) => set("handover", { ...c, ...v }, key);
+      return (
+        <>
+          <Num label="Wait for a claim (seconds)" value={c.wait_seconds} min={0} max={86400} onChange={(v) => up({ wait_seconds: v }, "wait")} />
+          <TextField label="Online text" required value={c.online_text} languages={langs} onChange={(v) => up({ online_text: v || {} }, "online")} />
+          <TextField label="Offline text" required value={c.offline_text} languages={langs} onChange={(v) => up({ offline_text: v || {} }, "offline")} />
+          <TextField label="Agent joined ({{agent.name}})" value={c.joined_text} languages={langs} onChange={(v) => up({ joined_text: v }, "joined")} />
+        </>
+      );
+    }
+    case "offline_capture": {
+      const c = node.offline_capture || { fields: [], confirm: {} };
+      const up = (v: Partial<typeof c>, key: string) => set("offline_capture", { ...c, ...v }, key);
+      return (
+        <>
+          <label>
+            Creates
+            <select value={c.create || "lead"} onChange={(e) => up({ create: e.target.value as "lead" | "deal" }, "create")}>
+              <option value="lead">a lead</option>
+              <option value="deal">a deal</option>
+            </select>
+          </label>
+          <TextField label="Intro" value={c.intro} languages={langs} onChange={(v) => up({ intro: v }, "intro")} />
+          <Fields value={c.fields} langs={langs} onChange={(v) => up({ fields: v }, "fields")} captureVars />
+          <TextField label="Confirmation" required value={c.confirm} languages={langs} onChange={(v) => up({ confirm: v || {} }, "confirm")} />
+          <Num label="Retries (0 = 2)" value={c.retries} min={0} max={10} onChange={(v) => up({ retries: v }, "retries")} />
+        </>
+      );
+    }
+    case "faq":
+    case "llm_answer": {
+      const c = node[node.kind] || {};
+      const up = (v: Partial<typeof c>, key: string) => set(node.kind as "faq", { ...c, ...v }, key);
+      return (
+        <>
+          <TextField label="Prompt (sent on entering)" value={c.prompt} languages={langs} onChange={(v) => up({ prompt: v }, "prompt")} />
+          <TextField label="When there is no answer" value={c.no_match} languages={langs} onChange={(v) => up({ no_match: v }, "no_match")} />
+        </>
+      );
+    }
+    case "end": {
+      const c = node.end || {};
+      return <TextField label="Last message" value={c.text} languages={langs} onChange={(v) => set("end", { text: v }, "text")} />;
+    }
+    default:
+      return <RawSettings node={node} set={set} />;
+  }
+}
+
+/** RawSettings edits the settings of the kinds without a form, as JSON. */
+function RawSettings({ node, set }: { node: GNode; set: Setter }) {
+  const k = node.kind as keyof GNode;
+  const [text, setText] = useState(JSON.stringify(node[k] ?? {}, null, 2));
+  const [err, setErr] = useState("");
+  useEffect(() => {
+    setText(JSON.stringify(node[k] ?? {}, null, 2));
+    setErr("");
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [node.id]);
+  return (
+    <label>
+      Settings (JSON)
+      <textarea
+        className="mono"
+        rows={10}
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value);
+          try {
+            const v = JSON.parse(e.target.value);
+            if (!v || typeof v !== "object" || Array.isArray(v)) throw new Error("an object is expected");
+            setErr("");
+            set(k, v as never, "raw");
+          } catch (x) {
+            setErr(x instanceof Error ? x.message : String(x));
+          }
+        }}
+      />
+      {err && <div className="diag error">{err}</div>}
+    </label>
+  );
+}
+
+function Input({ label, value, onChange }: { label: string; value: string; onChange(v: string): void }) {
+  return (
+    <label>
+      {label}
+      <input value={value} onChange={(e) => onChange(e.target.value)} />
+    </label>
+  );
+}
+
+function Num({ label, value, onChange, min, max }: { label: string; value?: number; onChange(v?: number): void; min?: number; max?: number }) {
+  return (
+    <label>
+      {label}
+      <input type="number" value={value ?? ""} min={min} max={max} onChange={(e) => onChange(e.target.value === "" ? undefined : Number(e.target.value))} />
+    </label>
+  );
+}
+
+function Check({ label, value, onChange }: { label: string; value: boolean; onChange(v: boolean): void }) {
+  return (
+    <label className="check">
+      <input type="checkbox" checked={value} onChange={(e) => onChange(e.target.checked)} /> {label}
+    </label>
+  );
+}
+
+function QuickReplies({ value, langs, onChange }: { value?: QuickReply[]; langs: string[]; onChange(v?: QuickReply[]): void }) {
+  const list = value || [];
+  const up = (i: number, q: QuickReply | null) => {
+    const next = list.slice();
+    if (q) next[i] = q;
+    else next.splice(i, 1);
+    onChange(next.length ? next : undefined);
+  };
+  return (
+    <fieldset className="sub">
+      <legend>Quick replies</legend>
+      {list.map((q, i) => (
+        <div key={i} className="qr-row">
+          <input aria-label="Value" placeholder="value" value={q.value} onChange={(e) => up(i, { ...q, value: e.target.value })} />
+          {langs.map((l) => (
+            <input
+              key={l}
+              aria-label={"Label (" + l + ")"}
+              placeholder={"label " + l}
+              value={q.label[l] || ""}
+              onChange={(e) => up(i, { ...q, label: { ...q.label, [l]: e.target.value } })}
+            />
+          ))}
+          <button className="icon" aria-label="Remove" onClick={() => up(i, null)}>
+            ×
+          </button>
+        </div>
+      ))}
+      {list.length < 10 && (
+        <button className="linkish" onClick={() => onChange([...list, { value: "option" + (list.length + 1), label: { [langs[0]]: "Option " + (list.length + 1) } }])}>
+          + Add a quick reply
+        </button>
+      )}
+    </fieldset>
+  );
+}
+
+const fieldTypes: Field["type"][] = ["text", "email", "phone", "number", "choice", "date", "url"];
+const captureVars = ["name", "email", "phone", "company", "note"];
+
+function Fields({ value, langs, onChange, captureVars: capture }: { value: Field[]; langs: string[]; onChange(v: Field[]): void; captureVars?: boolean }) {
+  const up = (i: number, f: Field | null) => {
+    const next = value.slice();
+    if (f) next[i] = f;
+    else next.splice(i, 1);
+    onChange(next);
+  };
+  return (
+    <fieldset className="sub">
+      <legend>Fields</legend>
+      {value.map((f, i) => (
+        <div key={i} className="field-box">
+          <div className="row">
+            {capture ? (
+              <select aria-label="Variable" value={f.var} onChange={(e) => up(i, { ...f, var: e.target.value })}>
+                {captureVars.map((v) => (
+                  <option key={v}>{v}</option>
+                ))}
+              </select>
+            ) : (
+              <input aria-label="Variable" value={f.var} onChange={(e) => up(i, { ...f, var: e.target.value })} placeholder="variable" />
+            )}
+            <select aria-label="Type" value={f.type} onChange={(e) => up(i, { ...f, type: e.target.value as Field["type"] })}>
+              {fieldTypes.map((t) => (
+                <option key={t}>{t}</option>
+              ))}
+            </select>
+            <label className="check">
+              <input type="checkbox" checked={!!f.optional} onChange={(e) => up(i, { ...f, optional: e.target.checked || undefined })} /> optional
+            </label>
+            <button className="icon" aria-label="Remove the field" onClick={() => up(i, null)}>
+              ×
+            </button>
+          </div>
+          <TextField label="Prompt" required value={f.prompt} languages={langs} onChange={(v: Text | undefined) => up(i, { ...f, prompt: v || {} })} />
+          <TextField label="Re-ask" value={f.reask} languages={langs} onChange={(v) => up(i, { ...f, reask: v })} />
+          {f.type === "choice" && <QuickReplies value={f.choices} langs={langs} onChange={(v) => up(i, { ...f, choices: v })} />}
+          {f.type === "number" && (
+            <div className="row">
+              <Num label="Min" value={f.min} onChange={(v) => up(i, { ...f, min: v })} />
+              <Num label="Max" value={f.max} onChange={(v) => up(i, { ...f, max: v })} />
+            </div>
+          )}
+        </div>
+      ))}
+      {value.length < 20 && (
+        <button className="linkish" onClick={() => onChange([...value, { var: capture ? "name" : "answer" + (value.length + 1), type: "text", prompt: { [langs[0]]: "Your answer?" } }])}>
+          + Add a field
+        </button>
+      )}
+    </fieldset>
+  );
+}
+
+function EdgeInspector({ graph, edge, change, select, diagnostics, checking }: Props & { edge: GEdge }) {
+  const from = graph.nodes.find((n) => n.id === edge.from);
+  const port = edgePort(graph, edge);
+  const siblings = graph.edges.filter((e) => e.from === edge.from && edgePort(graph, e) === port);
+  const idx = siblings.findIndex((e) => e.id === edge.id);
+  const diags = diagnostics.filter((d) => d.edge === edge.id);
+  const condDiags = diags.filter(isCondition);
+  const other = diags.filter((d) => !isCondition(d));
+  const upd = (v: Partial<GEdge>, key?: string) =>
+    change((g) => ({ ...g, edges: g.edges.map((e) => (e.id === edge.id ? clean({ ...e, ...v }) : e)) }), { key: key && "edge:" + edge.id + ":" + key });
+  function move(dir: -1 | 1) {
+    const other = siblings[idx + dir];
+    if (!other) return;
+    change((g) => {
+      const edges = g.edges.slice();
+      const a = edges.findIndex((e) => e.id === edge.id);
+      const b = edges.findIndex((e) => e.id === other.id);
+      [edges[a], edges[b]] = [edges[b], edges[a]];
+      return { ...g, edges };
+    });
+  }
+  return (
+    <div className="inspector" data-testid="inspector">
+      <div className="insp-head">
+        <span className="kind">Edge</span>
+        <code>{edge.id}</code>
+      </div>
+      <div className="muted small">
+        from <button className="linkish" onClick={() => select({ type: "node", id: edge.from })}>{edge.from}</button>
+      </div>
+      <label>
+        Port
+        <select value={port} onChange={(e) => upd({ port: e.target.value === (from ? ports(from.kind)[0] : "") ? undefined : e.target.value })}>
+          {(from ? ports(from.kind) : [port]).map((p) => (
+            <option key={p}>{p}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        To
+        <select value={edge.to} onChange={(e) => upd({ to: e.target.value })}>
+          {graph.nodes.map((n) => (
+            <option key={n.id} value={n.id}>
+              {n.id}
+            </option>
+          ))}
+        </select>
+      </label>
+      <ConditionEditor value={edge.condition || ""} onChange={(v) => upd({ condition: v || undefined }, "cond")} diagnostics={condDiags} checking={checking} />
+      <div className="muted small">
+        Edges leaving “{port}” are tried in order; the first whose condition holds wins. This is {idx + 1} of {siblings.length}.
+      </div>
+      <div className="row">
+        <button disabled={idx <= 0} onClick={() => move(-1)}>
+          Move up
+        </button>
+        <button disabled={idx >= siblings.length - 1} onClick={() => move(1)}>
+          Move down
+        </button>
+      </div>
+      {other.map((d, i) => (
+        <div key={i} className={"diag " + d.severity}>
+          {d.message}
+        </div>
+      ))}
+      <button
+        className="danger"
+        onClick={() => {
+          change((g) => ({ ...g, edges: g.edges.filter((e) => e.id !== edge.id) }));
+          select(null);
+        }}
+      >
+        Delete edge
+      </button>
+    </div>
+  );
+}
+
+function clean<T extends object>(o: T): T {
+  const out = { ...o } as Record<string, unknown>;
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return out as T;
+}
+
+function GraphInspector({ graph, change, diagnostics, checking }: Props) {
+  const rules = graph.global_rules || [];
+  const setRules = (r: Rule[], key?: string) => change((g) => ({ ...g, global_rules: r.length ? r : undefined }), { key });
+  const graphDiags = diagnostics.filter((d) => !d.node && !d.edge && !d.rule);
+  return (
+    <div className="inspector" data-testid="inspector">
+      <div className="insp-head">
+        <span className="kind">Playbook</span>
+      </div>
+      <p className="muted small">Select a node or an edge to edit it. Drag from a port's handle to another node to connect them.</p>
+      <label>
+        Default language
+        <input value={graph.default_language || "en"} onChange={(e) => change((g) => ({ ...g, default_language: e.target.value || undefined }), { key: "deflang" })} />
+      </label>
+      <label>
+        Other languages (comma separated)
+        <input
+          value={(graph.languages || []).join(", ")}
+          onChange={(e) => {
+            const l = e.target.value.split(/[\s,]+/).filter(Boolean);
+            change((g) => ({ ...g, languages: l.length ? l : undefined }), { key: "langs" });
+          }}
+        />
+      </label>
+      <label>
+        Start node
+        <select value={graph.start} onChange={(e) => change((g) => ({ ...g, start: e.target.value }))}>
+          {graph.nodes.map((n) => (
+            <option key={n.id}>{n.id}</option>
+          ))}
+        </select>
+      </label>
+      <fieldset className="sub">
+        <legend>Loop breaker</legend>
+        <div className="row">
+          <label>
+            After misses
+            <input
+              type="number"
+              min={1}
+              max={20}
+              value={graph.loop_breaker?.threshold ?? ""}
+              onChange={(e) => change((g) => ({ ...g, loop_breaker: { to: g.loop_breaker?.to || "", threshold: e.target.value ? Number(e.target.value) : undefined } }))}
+            />
+          </label>
+          <label>
+            go to
+            <select
+              value={graph.loop_breaker?.to || ""}
+              onChange={(e) => change((g) => ({ ...g, loop_breaker: e.target.value ? { ...g.loop_breaker, to: e.target.value } : undefined }))}
+            >
+              <option value="">(none)</option>
+              {graph.nodes
+                .filter((n) => n.kind === "handover" || n.kind === "offline_capture")
+                .map((n) => (
+                  <option key={n.id}>{n.id}</option>
+                ))}
+            </select>
+          </label>
+        </div>
+      </fieldset>
+      <fieldset className="sub">
+        <legend>Global rules</legend>
+        {rules.map((r, i) => {
+          const up = (v: Partial<Rule>, key?: string) => setRules(rules.map((x, j) => (j === i ? clean({ ...x, ...v }) : x)), key && "rule:" + i + ":" + key);
+          return (
+            <div key={i} className="field-box">
+              <div className="row">
+                <input aria-label="Rule label" placeholder="label" value={r.label || ""} onChange={(e) => up({ label: e.target.value || undefined }, "label")} />
+                <label className="check">
+                  <input type="checkbox" checked={!r.disabled} onChange={(e) => up({ disabled: e.target.checked ? undefined : true })} /> on
+                </label>
+                <button className="icon" aria-label="Remove the rule" onClick={() => setRules(rules.filter((_, j) => j !== i))}>
+                  ×
+                </button>
+              </div>
+              <ConditionEditor value={r.condition} onChange={(v) => up({ condition: v }, "cond")} diagnostics={diagnostics.filter((d) => d.rule === r.id && isCondition(d))} checking={checking} placeholder="a condition is required" />
+              <label>
+                go to
+                <select value={r.to} onChange={(e) => up({ to: e.target.value })}>
+                  {graph.nodes.map((n) => (
+                    <option key={n.id}>{n.id}</option>
+                  ))}
+                </select>
+              </label>
+            </div>
+          );
+        })}
+        <button
+          className="linkish"
+          onClick={() =>
+            setRules([...rules, { id: uniqueID(rules.map((r) => r.id), "rule"), label: "Asks for a human", condition: 'lower(message.text) contains "human"', to: graph.nodes.find((n) => n.kind === "handover")?.id || graph.start }])
+          }
+        >
+          + Add a rule
+        </button>
+      </fieldset>
+      {graphDiags.map((d, i) => (
+        <div key={i} className={"diag " + d.severity}>
+          {d.message}
+        </div>
+      ))}
+    </div>
+  );
+}
