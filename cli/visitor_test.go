@@ -511,3 +511,28 @@ func TestChatFrameNamesThePageOrigin(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, resp.StatusCode)
 	})
 }
+
+func TestUnsignedIdentityMergesNothing(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, dbURL string) {
+		n := startNode(t, dbURL, nil)
+		tn := seedTenant(t, n.srv.Store, "lead-qualification")
+		ada := connect(t, n.base, tn.channel.PublicKey, wire.Hello{})
+		ada.until("Looking for the right plan")
+		ada.say("a1", "Get a quote")
+		ada.until("How many people")
+		conv, err := n.srv.Store.GetConversation(context.Background(), tn.ws, ada.welcome.ConversationID)
+		require.NoError(t, err)
+
+		// Someone else claims to be Ada, by id and email, with a forged
+		// signature: a new, anonymous visitor with a conversation of their
+		// own, and none of Ada's history.
+		mallory := connect(t, n.base, tn.channel.PublicKey, wire.Hello{Identity: &wire.Identity{
+			ID: conv.VisitorID, Email: "ada@example.com", Name: "Ada", Signature: "00ff"}})
+		require.NotEqual(t, ada.welcome.ConversationID, mallory.welcome.ConversationID)
+		got := mallory.until("Looking for the right plan")
+		require.Len(t, got, 1, "only a fresh greeting, no history")
+		other, err := n.srv.Store.GetConversation(context.Background(), tn.ws, mallory.welcome.ConversationID)
+		require.NoError(t, err)
+		require.NotEqual(t, conv.VisitorID, other.VisitorID)
+	})
+}
