@@ -473,38 +473,7 @@ func (c *agentConn) start() realtime.Subscription {
 func (c *agentConn) writeLoop() {
 	ping := time.NewTicker(c.a.PingInterval)
 	defer ping.Stop()
-	defer func() {
-		// Frames queued before the end (the errors that led to a
-		// rate-limit close) are flushed, unless the client is the slow one.
-		if c.code != wire.CloseSlowConsumer {
-		drain:
-			for {
-				select {
-				case frame := <-c.out:
-					_ = c.conn.SetWriteDeadline(time.Now().Add(time.Second))
-					if c.conn.WriteMessage(websocket.TextMessage, frame) != nil {
-						break drain
-					}
-				default:
-					break drain
-				}
-			}
-		}
-		_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.code, wire.TrimCloseReason(c.reason)), time.Now().Add(time.Second))
-		// Linger for the client's close reply before closing TCP, so the
-		// client gets the close code rather than a reset.
-		_ = c.conn.SetReadDeadline(time.Now().Add(time.Second))
-		select {
-		case <-c.readerDone:
-			for {
-				if _, _, err := c.conn.ReadMessage(); err != nil {
-					break
-				}
-			}
-		case <-time.After(time.Second):
-		}
-		_ = c.conn.Close()
-	}()
+	defer func() { closeSocket(c.conn, c.out, c.code, c.reason, c.readerDone) }()
 	for {
 		select {
 		case <-c.done:

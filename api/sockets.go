@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofiber/contrib/websocket"
+
 	"github.com/frontdesk/frontdesk/wire"
 )
 
@@ -106,4 +108,39 @@ func (s *socketSet[C]) shutdown() {
 	for time.Now().Before(deadline) && s.count() > 0 {
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// closeSocket ends a socket from its writer: it flushes the frames queued
+// before the end (the errors that led to a rate-limit close), unless the
+// client is the slow one; sends the close frame; and lingers for the
+// client's close reply before closing TCP, since closing with unread bytes
+// would reset the connection and the client could lose the close code.
+// readerDone is closed once the socket's reader has returned.
+func closeSocket(conn *websocket.Conn, out <-chan []byte, code int, reason string, readerDone <-chan struct{}) {
+	if code != wire.CloseSlowConsumer {
+	drain:
+		for {
+			select {
+			case frame := <-out:
+				_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+				if conn.WriteMessage(websocket.TextMessage, frame) != nil {
+					break drain
+				}
+			default:
+				break drain
+			}
+		}
+	}
+	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, wire.TrimCloseReason(reason)), time.Now().Add(time.Second))
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	select {
+	case <-readerDone:
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				break
+			}
+		}
+	case <-time.After(time.Second):
+	}
+	_ = conn.Close()
 }

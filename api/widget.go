@@ -293,37 +293,7 @@ func (s *session) writeLoop() {
 			late.Close()
 		default:
 		}
-		// Frames queued before the end (the errors that led to a
-		// rate-limit close) are flushed, unless the client is the slow one.
-		if s.code != wire.CloseSlowConsumer {
-		drain:
-			for {
-				select {
-				case frame := <-s.out:
-					_ = s.conn.SetWriteDeadline(time.Now().Add(time.Second))
-					if s.conn.WriteMessage(websocket.TextMessage, frame) != nil {
-						break drain
-					}
-				default:
-					break drain
-				}
-			}
-		}
-		_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(s.code, wire.TrimCloseReason(s.reason)), time.Now().Add(time.Second))
-		// Linger for the client's close reply before closing TCP: closing
-		// with unread bytes would reset the connection, and the client
-		// could lose the close frame and its code.
-		_ = s.conn.SetReadDeadline(time.Now().Add(time.Second))
-		select {
-		case <-s.readerDone:
-			for {
-				if _, _, err := s.conn.ReadMessage(); err != nil {
-					break
-				}
-			}
-		case <-time.After(time.Second):
-		}
-		_ = s.conn.Close()
+		closeSocket(s.conn, s.out, s.code, s.reason, s.readerDone)
 	}()
 	write := func(frame []byte) bool {
 		_ = s.conn.SetWriteDeadline(time.Now().Add(wire.WriteTimeout))
