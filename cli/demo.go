@@ -62,13 +62,14 @@ func SeedDemo(ctx context.Context, store *storage.Store, cfg config.Config, env 
 	fmt.Fprintf(env.Stdout, `
 Frontdesk demo
   Chat as a visitor:  %s/
+  Build and answer:   %s/app/
   API and its docs:   %s/api/v1/docs
   Sign in:            %s / %s
     curl -c jar -H 'Content-Type: application/json' \
       -d '{"email":"%s","password":"%s"}' %s/api/v1/auth/login
   Widget snippet:     %s
 
-`, cfg.PublicURL, cfg.PublicURL, DemoEmail, DemoPassword, DemoEmail, DemoPassword, cfg.PublicURL, web.Snippet(cfg.PublicURL, demo.ChannelKey))
+`, cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, DemoEmail, DemoPassword, DemoEmail, DemoPassword, cfg.PublicURL, web.Snippet(cfg.PublicURL, demo.ChannelKey))
 	return demo, nil
 }
 
