@@ -41,6 +41,9 @@ type Result struct {
 	slow  []engine.Effect
 	// assign, when set, makes its value the assignee in the same update.
 	assign *string
+	// messages and events wait for the step's flush.
+	messages []storage.NewMessage
+	events   []storage.NewEvent
 }
 
 // InboxEvent tells a workspace's agents that a chat changed in the queue.
@@ -306,6 +309,9 @@ func (s *Service) step(ctx context.Context, tx *storage.Store, conv *storage.Con
 			return err
 		}
 	}
+	if err := s.flush(ctx, tx, conv, res); err != nil {
+		return err
+	}
 	state, err := json.Marshal(next)
 	if err != nil {
 		return err
@@ -366,14 +372,16 @@ type messagePayload struct {
 // only recorded here, with a watchdog timer, and start after the commit.
 func (s *Service) apply(ctx context.Context, tx *storage.Store, conv *storage.Conversation, e *engine.Effect, now time.Time, res *Result) error {
 	ws := conv.WorkspaceID
+	// Events and messages of one step are written together after the
+	// effects (see flush): one insert each instead of one per effect.
 	event := func(typ string, data any) error {
 		var raw storage.JSON
 		if data != nil {
 			raw, _ = json.Marshal(data)
 		}
-		_, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
+		res.events = append(res.events, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
 			Type: typ, NodeID: e.Node, Data: raw, Preview: conv.Preview})
-		return err
+		return nil
 	}
 	switch e.Type {
 	case engine.EffectEnterNode:
@@ -385,11 +393,7 @@ func (s *Service) apply(ctx context.Context, tx *storage.Store, conv *storage.Co
 		}
 		p := messagePayload{QuickReplies: e.Message.QuickReplies, DelayMS: e.Message.DelayMS, Node: e.Node}
 		payload, _ := json.Marshal(p)
-		msg, _, err := tx.AppendMessage(ctx, ws, storage.NewMessage{ConversationID: conv.ID, Author: author, Body: e.Message.Text, Payload: payload})
-		if err != nil {
-			return err
-		}
-		res.Messages = append(res.Messages, *msg)
+		res.messages = append(res.messages, storage.NewMessage{ConversationID: conv.ID, Author: author, Body: e.Message.Text, Payload: payload})
 	case engine.EffectStartTimer:
 		_, err := tx.SetTimer(ctx, ws, storage.NewTimer{ConversationID: conv.ID, Name: e.ID, FireAt: now.Add(e.After)})
 		return err
@@ -437,6 +441,26 @@ func (s *Service) apply(ctx context.Context, tx *storage.Store, conv *storage.Co
 			return err
 		}
 		return s.outbox(ctx, tx, conv, "conversation.closed", map[string]any{"reason": "bot_end"})
+	}
+	return nil
+}
+
+// flush writes the messages and events the step's effects produced, in
+// their order, with one insert each.
+func (s *Service) flush(ctx context.Context, tx *storage.Store, conv *storage.Conversation, res *Result) error {
+	if len(res.messages) > 0 {
+		msgs, err := tx.AppendMessages(ctx, conv.WorkspaceID, conv.ID, res.messages)
+		if err != nil {
+			return err
+		}
+		res.Messages = append(res.Messages, msgs...)
+		res.messages = nil
+	}
+	if len(res.events) > 0 {
+		if err := tx.AppendEvents(ctx, conv.WorkspaceID, res.events); err != nil {
+			return err
+		}
+		res.events = nil
 	}
 	return nil
 }

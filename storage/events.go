@@ -133,3 +133,43 @@ func (s *Store) ListEvents(ctx context.Context, ws string, f EventFilter) ([]Eve
 	}
 	return out, nil
 }
+
+// AppendEvents adds several events to the log with one insert, in order.
+func (s *Store) AppendEvents(ctx context.Context, ws string, in []NewEvent) error {
+	if err := needWorkspace(ws); err != nil {
+		return err
+	}
+	if len(in) == 0 {
+		return nil
+	}
+	if len(in) > MaxBatch {
+		return invalidf("%d events in one batch; the limit is %d", len(in), MaxBatch)
+	}
+	now := s.now()
+	rows := make([]Event, len(in))
+	for i, e := range in {
+		if err := needID("conversation id", e.ConversationID); err != nil {
+			return err
+		}
+		if e.Type == "" {
+			return invalidf("event type is empty")
+		}
+		for _, f := range []struct{ name, v string }{
+			{"event type", e.Type}, {"node id", e.NodeID}, {"assistant id", e.AssistantID}, {"version id", e.VersionID},
+		} {
+			if err := checkText(f.name, f.v, MaxNameBytes); err != nil {
+				return err
+			}
+		}
+		data, err := checkJSON("data", e.Data, "{}", MaxJSONBytes)
+		if err != nil {
+			return err
+		}
+		rows[i] = Event{WorkspaceID: ws, AssistantID: e.AssistantID, VersionID: e.VersionID, ConversationID: e.ConversationID,
+			Type: e.Type, NodeID: e.NodeID, Data: data, Preview: e.Preview, CreatedAt: now}
+	}
+	if err := s.conn(ctx).Create(&rows).Error; err != nil {
+		return wrap("append events", err)
+	}
+	return nil
+}

@@ -190,3 +190,64 @@ func (s *Store) needConversation(ctx context.Context, ws, id string) error {
 	}
 	return s.needRef(ctx, "conversations", "conversation", ws, id)
 }
+
+// MaxBatch bounds AppendMessages and AppendEvents.
+const MaxBatch = 256
+
+// AppendMessages stores server messages (no client ids) of one
+// conversation with its next seqs, in order, with one lock, one seq update
+// and one insert: a bot's reply to one event is usually several messages.
+// Call it inside InTx to commit it together with a state change.
+func (s *Store) AppendMessages(ctx context.Context, ws, conversationID string, in []NewMessage) ([]Message, error) {
+	if err := needWorkspace(ws); err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	if len(in) > MaxBatch {
+		return nil, invalidf("%d messages in one batch; the limit is %d", len(in), MaxBatch)
+	}
+	for i := range in {
+		m := &in[i]
+		if m.ConversationID != conversationID || m.ClientID != "" {
+			return nil, invalidf("a batch holds server messages of one conversation")
+		}
+		if !m.Author.valid() {
+			return nil, invalidf("author %q: want visitor, bot, agent or system", m.Author)
+		}
+		if err := checkText("body", m.Body, MaxMessageBytes); err != nil {
+			return nil, err
+		}
+		if err := checkText("author id", m.AuthorID, MaxNameBytes); err != nil {
+			return nil, err
+		}
+	}
+	var out []Message
+	err := s.InTx(ctx, func(tx *Store) error {
+		last, err := tx.lockConversationSeq(ctx, ws, conversationID)
+		if err != nil {
+			return err
+		}
+		now := tx.now()
+		out = make([]Message, len(in))
+		for i, m := range in {
+			payload, err := checkJSON("payload", m.Payload, "", MaxJSONBytes)
+			if err != nil {
+				return err
+			}
+			out[i] = Message{ID: newID(), WorkspaceID: ws, ConversationID: conversationID, Seq: last + int64(i) + 1,
+				Author: m.Author, AuthorID: m.AuthorID, Body: m.Body, Payload: payload, CreatedAt: now}
+		}
+		res := tx.conn(ctx).Exec(`UPDATE conversations SET last_seq = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+			last+int64(len(in)), now, ws, conversationID)
+		if res.Error != nil {
+			return mapError(res.Error)
+		}
+		return mapError(tx.conn(ctx).Create(&out).Error)
+	})
+	if err != nil {
+		return nil, wrap("append messages", err)
+	}
+	return out, nil
+}
