@@ -95,3 +95,24 @@ export function errorText(e: unknown): string {
 export function clientID(): string {
   return "a-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
 }
+
+/** apiText sends raw (a file's text, as JSON) and returns the answer's text
+ * as it came, for downloads and uploads of files. Problems throw ApiError. */
+export async function apiText(method: string, path: string, raw?: string): Promise<string> {
+  const headers: Record<string, string> = { Accept: "application/json, application/problem+json" };
+  if (raw !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && method !== "HEAD" && csrf) headers["X-CSRF-Token"] = csrf;
+  const res = await fetch("/api/v1" + path, { method, headers, credentials: "same-origin", body: raw });
+  const text = await res.text();
+  if (!res.ok) {
+    let data: unknown = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null;
+    }
+    if (res.status === 401 && onUnauthorized) onUnauthorized();
+    throw new ApiError(res.status, data as Record<string, unknown>);
+  }
+  return text;
+}

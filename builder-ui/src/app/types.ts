@@ -155,3 +155,12 @@ export interface ConvMessage {
   created_at: string;
   payload?: { author_name?: string; quick_replies?: { label: string; value: string }[] } | null;
 }
+
+export interface Member {
+  id: string;
+  email: string;
+  name: string;
+  role: "owner" | "admin" | "agent";
+  manage_assistants: boolean;
+  created_at: string;
+}

@@ -24,6 +24,8 @@ import { FlowNode, type FlowNodeType } from "./FlowNode";
 import { Inspector, type Selection } from "./Inspector";
 import { ChecksPanel } from "./ChecksPanel";
 import { PublishDialog } from "./PublishDialog";
+import { PreviewPane } from "./PreviewPane";
+import { FileButtons } from "./FileButtons";
 import { useDraft, type SaveState } from "./useDraft";
 import { edgePort, kindInfo, kinds, languagesOf, newNode, ports, uniqueID } from "./graph";
 import { autoLayout } from "./layout";
@@ -49,6 +51,16 @@ function BuilderCanvas({ assistantID }: { assistantID: string }) {
   const [showChecks, setShowChecks] = useState(true);
   const [publishing, setPublishing] = useState(false);
   const [showStats, setShowStats] = useState(false);
+  const [previewing, setPreviewing] = useState(false);
+  const [pvPath, setPvPath] = useState<{ path: string[]; node?: string }>({ path: [] });
+  const onPreviewPath = useCallback((path: string[], node: string | undefined) => setPvPath({ path, node }), []);
+  const pathSet = useMemo(() => new Set(pvPath.path), [pvPath]);
+  // The path's consecutive steps, as edges from → to, to colour the edges.
+  const pathSteps = useMemo(() => {
+    const s = new Set<string>();
+    for (let i = 1; i < pvPath.path.length; i++) s.add(pvPath.path[i - 1] + "→" + pvPath.path[i]);
+    return s;
+  }, [pvPath]);
   // Per-node visits and drop-offs of the live versions, drawn on the nodes.
   const stats = useQuery({
     queryKey: ["analytics-nodes", assistantID, 30],
@@ -77,6 +89,7 @@ function BuilderCanvas({ assistantID }: { assistantID: string }) {
           lang,
           errors: mine.filter((x) => x.severity === "error").length,
           warnings: mine.filter((x) => x.severity === "warning").length,
+          ...(n.id === pvPath.node ? { preview: "current" as const } : pathSet.has(n.id) ? { preview: "path" as const } : {}),
           ...(showStats ? { visits: statsByNode.get(n.id)?.visits ?? 0, dropOff: statsByNode.get(n.id)?.drop_off_rate ?? null } : {}),
         },
         selected: selection?.type === "node" && selection.id === n.id,
@@ -85,7 +98,7 @@ function BuilderCanvas({ assistantID }: { assistantID: string }) {
     });
     // sizes is a ref; bump re-renders when it changes.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [g, diags, selection, lang, bump, showStats, statsByNode]);
+  }, [g, diags, selection, lang, bump, showStats, statsByNode, pvPath, pathSet]);
 
   const edges: Edge[] = useMemo(() => {
     if (!g) return [];
@@ -111,12 +124,12 @@ function BuilderCanvas({ assistantID }: { assistantID: string }) {
         targetHandle: "in",
         label: label || undefined,
         selected,
-        className: (bad ? "bad" : "") + (e.condition ? " conditional" : ""),
+        className: (bad ? "bad" : "") + (e.condition ? " conditional" : "") + (pathSteps.has(e.from + "→" + e.to) ? " in-path" : ""),
         markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
         data: { testid: "edge-" + e.id },
       };
     });
-  }, [g, diags, selection]);
+  }, [g, diags, selection, pathSteps]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<FlowNodeType>[]) => {
@@ -245,7 +258,12 @@ function BuilderCanvas({ assistantID }: { assistantID: string }) {
           <input type="checkbox" checked={showStats} onChange={(e) => setShowStats(e.target.checked)} /> Node analytics
         </label>
         {showStats && stats.data?.not_enough_data && <span className="muted small">not enough data yet</span>}
+        <span className="sep" />
+        <FileButtons assistantID={assistantID} name={assistant.data?.name || "assistant"} flush={d.flush} reload={d.reload} disabled={d.state === "conflict" || d.state === "loading"} />
         <span className="grow" />
+        <button className={previewing ? "active" : ""} aria-pressed={previewing} onClick={() => setPreviewing((v) => !v)} data-testid="preview-toggle">
+          Preview
+        </button>
         <span className={"save " + d.state} data-testid="save-state" title={d.saveError || undefined}>
           {saveLabel[d.state]}
           {d.state === "saved" && <span className="muted"> · rev {d.revision}</span>}
@@ -330,6 +348,7 @@ function BuilderCanvas({ assistantID }: { assistantID: string }) {
         <aside className="side-panel">
           <Inspector graph={g} selection={selection} select={setSelection} change={d.change} diagnostics={diags} checking={d.checks.checking} />
         </aside>
+        {previewing && <PreviewPane assistantID={assistantID} flush={d.flush} onPath={onPreviewPath} onClose={() => setPreviewing(false)} />}
       </div>
       {showChecks && <ChecksPanel errors={d.checks.errors} warnings={d.checks.warnings} checking={d.checks.checking} onFocus={focus} onClose={() => setShowChecks(false)} />}
       {publishing && (

@@ -11,6 +11,8 @@ export type FlowNodeData = {
   warnings: number;
   visits?: number;
   dropOff?: number | null;
+  /** preview: "path" when the preview went through, "current" for its latest node */
+  preview?: "path" | "current";
 };
 export type FlowNodeType = Node<FlowNodeData, "fd">;
 
@@ -22,10 +24,11 @@ export const FlowNode = memo(function FlowNode({ data, selected }: NodeProps<Flo
   const text = mainText(n, data.lang);
   return (
     <div
-      className={"fnode" + (selected ? " selected" : "") + (data.errors ? " has-errors" : "")}
+      className={"fnode" + (selected ? " selected" : "") + (data.errors ? " has-errors" : "") + (data.preview === "current" ? " in-path current" : data.preview === "path" ? " in-path" : "")}
       style={{ borderTopColor: info.color }}
       data-testid={"node-" + n.id}
       data-kind={n.kind}
+      data-preview={data.preview}
     >
       <Handle type="target" position={Position.Left} id="in" className="h-in" />
       <div className="fnode-head">

@@ -6,7 +6,7 @@ import { NavLink, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, clientID, errorText, get, post } from "../api";
 import { useAuth } from "../auth";
-import type { ConvMessage, FolderCounts, InboxConversation } from "../types";
+import type { ConvMessage, FolderCounts, InboxConversation, Member } from "../types";
 import { useLive } from "./live";
 import { Rich } from "./Rich";
 import { SidePanel } from "./SidePanel";
@@ -132,18 +132,26 @@ function Conversation({ id }: { id: string }) {
     mutationFn: ({ action, body }: { action: string; body?: unknown }) => post<InboxConversation>(`/conversations/${id}/${action}`, body),
     onSuccess: (c, v) => {
       // A claimed or taken-over chat is in Mine now: follow it there.
-      if ((v.action === "claim" || v.action === "takeover") && c.status === "assigned") nav("/inbox/mine/" + id, { replace: true });
+      if ((v.action === "claim" || v.action === "takeover" || v.action === "reassign") && c.status === "assigned" && c.assignee_id === me?.user.id) nav("/inbox/mine/" + id, { replace: true });
       void qc.invalidateQueries({ queryKey: ["conversation", id] });
       void qc.invalidateQueries({ queryKey: ["inbox"] });
       void qc.invalidateQueries({ queryKey: ["inbox-counts"] });
     },
   });
   const [handbackNode, setHandbackNode] = useState("");
+  // The workspace's members, for the reassign dropdown.
+  const members = useQuery({
+    queryKey: ["users"],
+    queryFn: () => get<{ users: Member[] }>("/users"),
+    staleTime: 60_000,
+  });
 
   if (q.error) return <div className="chat error pad">{q.error instanceof ApiError && q.error.status === 404 ? "This conversation is not yours to see (any more)." : errorText(q.error)}</div>;
   if (!q.data) return <div className="chat muted pad">Loading…</div>;
   const c = q.data.conversation;
   const mine = c.status === "assigned" && c.assignee_id === me?.user.id;
+  const isAdmin = me?.user.role === "owner" || me?.user.role === "admin";
+  const canReassign = (c.status === "unassigned" || c.status === "assigned") && (c.status === "unassigned" || mine || isAdmin);
   return (
     <>
       <section className="chat" data-testid="chat">
@@ -179,6 +187,23 @@ function Conversation({ id }: { id: string }) {
                   Release
                 </button>
               </>
+            )}
+            {canReassign && (
+              <select
+                aria-label="Assign to"
+                title="Give the chat to a member, or back to the queue"
+                value={c.assignee_id || ""}
+                disabled={act.isPending || !members.data}
+                onChange={(e) => act.mutate({ action: "reassign", body: { assignee_id: e.target.value || null } })}
+                data-testid="reassign"
+              >
+                <option value="">Unassigned (queue)</option>
+                {(members.data?.users || []).map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {(u.name || u.email) + (u.id === me?.user.id ? " (me)" : "")}
+                  </option>
+                ))}
+              </select>
             )}
             {c.status !== "closed" && (mine || c.status !== "assigned") && (
               <button
