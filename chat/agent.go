@@ -79,39 +79,31 @@ func (s *Service) HandBack(ctx context.Context, ws, conversationID, node string)
 }
 
 func (s *Service) agentAction(ctx context.Context, ws, conversationID string, check func(*storage.Conversation) error, ev engine.Event, assign *string, logType string) (*Result, error) {
-	var res Result
-	err := s.guard(func() error {
-		return s.store.InTx(ctx, func(tx *storage.Store) error {
-			conv, err := tx.GetConversationForUpdate(ctx, ws, conversationID)
-			if err != nil {
-				return err
-			}
-			if conv.Status == storage.StatusClosed {
-				return ErrClosed
-			}
-			if err := check(conv); err != nil {
-				return err
-			}
-			data, _ := json.Marshal(map[string]any{"agent_id": ev.Agent.ID, "node": ev.Node})
-			if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
-				Type: logType, Data: data, Preview: conv.Preview}); err != nil {
-				return err
-			}
-			res.assign = assign
-			if err := s.step(ctx, tx, conv, ev, &res); err != nil {
-				return err
-			}
-			if res.Conversation.Status == storage.StatusAssigned && *assign != "" {
-				return s.outbox(ctx, tx, res.Conversation, "conversation.assigned", map[string]any{"assignee_id": *assign})
-			}
-			return nil
-		})
+	res, err := s.onConversation(ctx, ws, conversationID, true, func(tx *storage.Store, conv *storage.Conversation, res *Result) error {
+		if conv.Status == storage.StatusClosed {
+			return ErrClosed
+		}
+		if err := check(conv); err != nil {
+			return err
+		}
+		data, _ := json.Marshal(map[string]any{"agent_id": ev.Agent.ID, "node": ev.Node})
+		if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
+			Type: logType, Data: data, Preview: conv.Preview}); err != nil {
+			return err
+		}
+		res.assign = assign
+		if err := s.step(ctx, tx, conv, ev, res); err != nil {
+			return err
+		}
+		if res.Conversation.Status == storage.StatusAssigned && *assign != "" {
+			return s.outbox(ctx, tx, res.Conversation, "conversation.assigned", map[string]any{"assignee_id": *assign})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, mapEngineError(err)
 	}
-	s.afterCommit(ctx, &res)
-	return &res, nil
+	return res, nil
 }
 
 // mapEngineError turns the engine's refusals of an agent action into
@@ -140,62 +132,50 @@ var closedText = engine.Text{
 // still be added and leads created from it. Its timers are cancelled and
 // the bot stops.
 func (s *Service) Close(ctx context.Context, ws, conversationID, byUserID string) (*Result, error) {
-	var res Result
-	err := s.guard(func() error {
-		return s.store.InTx(ctx, func(tx *storage.Store) error {
-			conv, err := tx.GetConversationForUpdate(ctx, ws, conversationID)
-			if err != nil {
+	return s.onConversation(ctx, ws, conversationID, true, func(tx *storage.Store, conv *storage.Conversation, res *Result) error {
+		if conv.Status == storage.StatusClosed {
+			return ErrClosed
+		}
+		var st engine.State
+		if len(conv.State) > 0 {
+			if err := json.Unmarshal(conv.State, &st); err != nil {
 				return err
 			}
-			if conv.Status == storage.StatusClosed {
-				return ErrClosed
-			}
-			var st engine.State
-			if len(conv.State) > 0 {
-				if err := json.Unmarshal(conv.State, &st); err != nil {
-					return err
-				}
-			}
-			st.Status, st.Waiting, st.Request = engine.StatusEnded, engine.WaitingNothing, ""
-			state, _ := json.Marshal(st)
-			timers, err := tx.ListTimers(ctx, ws, conv.ID)
-			if err != nil {
+		}
+		st.Status, st.Waiting, st.Request = engine.StatusEnded, engine.WaitingNothing, ""
+		state, _ := json.Marshal(st)
+		timers, err := tx.ListTimers(ctx, ws, conv.ID)
+		if err != nil {
+			return err
+		}
+		for _, t := range timers {
+			if _, err := tx.CancelTimer(ctx, ws, conv.ID, t.Name); err != nil {
 				return err
 			}
-			for _, t := range timers {
-				if _, err := tx.CancelTimer(ctx, ws, conv.ID, t.Name); err != nil {
-					return err
-				}
-			}
-			text := closedText["en"]
-			if t, ok := closedText[st.Language]; ok {
-				text = t
-			}
-			msg, _, err := tx.AppendMessage(ctx, ws, storage.NewMessage{ConversationID: conv.ID, Author: storage.AuthorSystem, Body: text})
-			if err != nil {
-				return err
-			}
-			res.Messages = append(res.Messages, *msg)
-			data, _ := json.Marshal(map[string]any{"by": byUserID})
-			if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
-				Type: "conversation_closed", Data: data, Preview: conv.Preview}); err != nil {
-				return err
-			}
-			updated, err := tx.UpdateConversation(ctx, ws, conv.ID, conv.Version, storage.ConversationUpdate{State: state, Status: storage.StatusClosed})
-			if err != nil {
-				return err
-			}
-			res.Conversation = updated
-			res.inbox = append(res.inbox, InboxEvent{Type: "inbox", Kind: "conversation_updated", ConversationID: conv.ID,
-				Status: string(storage.StatusClosed), AssigneeID: updated.AssigneeID, At: s.now()})
-			return s.outbox(ctx, tx, updated, "conversation.closed", map[string]any{"reason": "closed_by_agent", "by": byUserID})
-		})
+		}
+		text := closedText["en"]
+		if t, ok := closedText[st.Language]; ok {
+			text = t
+		}
+		msg, _, err := tx.AppendMessage(ctx, ws, storage.NewMessage{ConversationID: conv.ID, Author: storage.AuthorSystem, Body: text})
+		if err != nil {
+			return err
+		}
+		res.Messages = append(res.Messages, *msg)
+		data, _ := json.Marshal(map[string]any{"by": byUserID})
+		if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
+			Type: "conversation_closed", Data: data, Preview: conv.Preview}); err != nil {
+			return err
+		}
+		updated, err := tx.UpdateConversation(ctx, ws, conv.ID, conv.Version, storage.ConversationUpdate{State: state, Status: storage.StatusClosed})
+		if err != nil {
+			return err
+		}
+		res.Conversation = updated
+		res.inbox = append(res.inbox, InboxEvent{Type: "inbox", Kind: "conversation_updated", ConversationID: conv.ID,
+			Status: string(storage.StatusClosed), AssigneeID: updated.AssigneeID, At: s.now()})
+		return s.outbox(ctx, tx, updated, "conversation.closed", map[string]any{"reason": "closed_by_agent", "by": byUserID})
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.afterCommit(ctx, &res)
-	return &res, nil
 }
 
 // AgentMessage stores a message from the agent who has the chat, once per
@@ -204,44 +184,32 @@ func (s *Service) AgentMessage(ctx context.Context, ws, conversationID string, a
 	if err := CheckText(text); err != nil {
 		return nil, err
 	}
-	var res Result
-	err := s.guard(func() error {
-		return s.store.InTx(ctx, func(tx *storage.Store) error {
-			conv, err := tx.GetConversationForUpdate(ctx, ws, conversationID)
-			if err != nil {
-				return err
-			}
-			if conv.Status == storage.StatusClosed {
-				return ErrClosed
-			}
-			if conv.Status != storage.StatusAssigned || conv.AssigneeID != a.ID {
-				return ErrNotYours
-			}
-			payload, _ := json.Marshal(messagePayload{AuthorName: a.Name})
-			msg, dup, err := tx.AppendMessage(ctx, ws, storage.NewMessage{ConversationID: conv.ID, ClientID: clientID,
-				Author: storage.AuthorAgent, AuthorID: a.ID, Body: text, Payload: payload})
-			if err != nil {
-				return err
-			}
-			res.Conversation, res.Stored, res.Duplicate = conv, msg, dup
-			if dup {
-				return nil
-			}
-			res.Messages = append(res.Messages, *msg)
-			// The agent answered: no follow-up is needed.
-			if _, err := tx.CancelTimer(ctx, ws, conv.ID, followUpTimer); err != nil {
-				return err
-			}
-			_, err = tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
-				Type: "agent_message", Data: storage.JSON(`{"agent_id":` + jsonString(a.ID) + `}`), Preview: conv.Preview})
+	return s.onConversation(ctx, ws, conversationID, true, func(tx *storage.Store, conv *storage.Conversation, res *Result) error {
+		if conv.Status == storage.StatusClosed {
+			return ErrClosed
+		}
+		if conv.Status != storage.StatusAssigned || conv.AssigneeID != a.ID {
+			return ErrNotYours
+		}
+		payload, _ := json.Marshal(messagePayload{AuthorName: a.Name})
+		msg, dup, err := tx.AppendMessage(ctx, ws, storage.NewMessage{ConversationID: conv.ID, ClientID: clientID,
+			Author: storage.AuthorAgent, AuthorID: a.ID, Body: text, Payload: payload})
+		if err != nil {
 			return err
-		})
+		}
+		res.Conversation, res.Stored, res.Duplicate = conv, msg, dup
+		if dup {
+			return nil
+		}
+		res.Messages = append(res.Messages, *msg)
+		// The agent answered: no follow-up is needed.
+		if _, err := tx.CancelTimer(ctx, ws, conv.ID, followUpTimer); err != nil {
+			return err
+		}
+		_, err = tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
+			Type: "agent_message", Data: storage.JSON(`{"agent_id":` + jsonString(a.ID) + `}`), Preview: conv.Preview})
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.afterCommit(ctx, &res)
-	return &res, nil
 }
 
 func jsonString(s string) string {

@@ -61,43 +61,31 @@ func (s *Service) StartPreview(ctx context.Context, ws string, in PreviewInput) 
 // SkipTimers fires a preview chat's pending timers now ("timers can be
 // skipped"): a handover wait ends at once, a slow answer's watchdog fails.
 func (s *Service) SkipTimers(ctx context.Context, ws, conversationID string) (*Result, error) {
-	var res Result
-	err := s.guard(func() error {
-		return s.store.InTx(ctx, func(tx *storage.Store) error {
-			conv, err := tx.GetConversationForUpdate(ctx, ws, conversationID)
-			if err != nil {
+	return s.onConversation(ctx, ws, conversationID, true, func(tx *storage.Store, conv *storage.Conversation, res *Result) error {
+		if !conv.Preview {
+			return fmt.Errorf("%w: only a preview's timers can be skipped", storage.ErrConflict)
+		}
+		timers, err := tx.ListTimers(ctx, ws, conv.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID,
+			Type: "timers_skipped", Preview: true}); err != nil {
+			return err
+		}
+		for _, t := range timers {
+			if err := tx.FinishTimer(ctx, ws, t.ID); err != nil {
 				return err
 			}
-			if !conv.Preview {
-				return fmt.Errorf("%w: only a preview's timers can be skipped", storage.ErrConflict)
-			}
-			timers, err := tx.ListTimers(ctx, ws, conv.ID)
-			if err != nil {
+			if err := s.step(ctx, tx, conv, timerEvent(t.Name), res); err != nil {
 				return err
 			}
-			if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID,
-				Type: "timers_skipped", Preview: true}); err != nil {
+			if conv, err = tx.GetConversationForUpdate(ctx, ws, conversationID); err != nil {
 				return err
 			}
-			for _, t := range timers {
-				if err := tx.FinishTimer(ctx, ws, t.ID); err != nil {
-					return err
-				}
-				if err := s.step(ctx, tx, conv, timerEvent(t.Name), &res); err != nil {
-					return err
-				}
-				if conv, err = tx.GetConversationForUpdate(ctx, ws, conversationID); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		}
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.afterCommit(ctx, &res)
-	return &res, nil
 }
 
 // BuildTranscript turns a preview chat into a transcript test. The chat's

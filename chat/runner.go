@@ -157,74 +157,78 @@ func (s *Service) VisitorMessage(ctx context.Context, ws, conversationID, client
 	if err := CheckText(text); err != nil {
 		return nil, err
 	}
-	var res Result
-	err := s.guard(func() error {
-		return s.store.InTx(ctx, func(tx *storage.Store) error {
-			conv, err := tx.GetConversationForUpdate(ctx, ws, conversationID)
+	return s.onConversation(ctx, ws, conversationID, true, func(tx *storage.Store, conv *storage.Conversation, res *Result) error {
+		if clientID != "" {
+			// A retry of a message stored before the chat closed is
+			// still acked the same way.
+			msg, dup, err := tx.AppendMessage(ctx, ws, storage.NewMessage{ConversationID: conv.ID, ClientID: clientID, Author: storage.AuthorVisitor, Body: text})
 			if err != nil {
 				return err
 			}
-			if clientID != "" {
-				// A retry of a message stored before the chat closed is
-				// still acked the same way.
-				msg, dup, err := tx.AppendMessage(ctx, ws, storage.NewMessage{ConversationID: conv.ID, ClientID: clientID, Author: storage.AuthorVisitor, Body: text})
-				if err != nil {
-					return err
-				}
-				if dup {
-					res.Conversation, res.Stored, res.Duplicate = conv, msg, true
-					return nil
-				}
-				if conv.Status == storage.StatusClosed {
-					return ErrClosed
-				}
-				res.Stored = msg
-			} else {
-				if conv.Status == storage.StatusClosed {
-					return ErrClosed
-				}
-				msg, _, err := tx.AppendMessage(ctx, ws, storage.NewMessage{ConversationID: conv.ID, Author: storage.AuthorVisitor, Body: text})
-				if err != nil {
-					return err
-				}
-				res.Stored = msg
+			if dup {
+				res.Conversation, res.Stored, res.Duplicate = conv, msg, true
+				return nil
 			}
-			res.Messages = append(res.Messages, *res.Stored)
-			if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID, Type: "visitor_message", Preview: conv.Preview}); err != nil {
+			if conv.Status == storage.StatusClosed {
+				return ErrClosed
+			}
+			res.Stored = msg
+		} else {
+			if conv.Status == storage.StatusClosed {
+				return ErrClosed
+			}
+			msg, _, err := tx.AppendMessage(ctx, ws, storage.NewMessage{ConversationID: conv.ID, Author: storage.AuthorVisitor, Body: text})
+			if err != nil {
 				return err
 			}
-			if conv.Status != storage.StatusBot {
-				// Agents are told of messages in chats a human handles, and
-				// the visitor gets a follow-up if nobody answers in time.
-				res.inbox = append(res.inbox, InboxEvent{Type: "inbox", Kind: "visitor_message", ConversationID: conv.ID,
-					Status: string(conv.Status), AssigneeID: conv.AssigneeID, At: s.now()})
-				if err := s.armFollowUp(ctx, tx, conv); err != nil {
-					return err
-				}
+			res.Stored = msg
+		}
+		res.Messages = append(res.Messages, *res.Stored)
+		if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID, Type: "visitor_message", Preview: conv.Preview}); err != nil {
+			return err
+		}
+		if conv.Status != storage.StatusBot {
+			// Agents are told of messages in chats a human handles, and
+			// the visitor gets a follow-up if nobody answers in time.
+			res.inbox = append(res.inbox, InboxEvent{Type: "inbox", Kind: "visitor_message", ConversationID: conv.ID,
+				Status: string(conv.Status), AssigneeID: conv.AssigneeID, At: s.now()})
+			if err := s.armFollowUp(ctx, tx, conv); err != nil {
+				return err
 			}
-			return s.step(ctx, tx, conv, engine.Event{Type: engine.EventVisitorMessage, Text: text}, &res)
-		})
+		}
+		return s.step(ctx, tx, conv, engine.Event{Type: engine.EventVisitorMessage, Text: text}, res)
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.afterCommit(ctx, &res)
-	return &res, nil
 }
 
 // Handle runs an event that is not a visitor message on a conversation:
 // a fired timer, an answer, an HTTP result, an agent's action.
 func (s *Service) Handle(ctx context.Context, ws, conversationID string, ev engine.Event) (*Result, error) {
+	return s.onConversation(ctx, ws, conversationID, true, func(tx *storage.Store, conv *storage.Conversation, res *Result) error {
+		return s.step(ctx, tx, conv, ev, res)
+	})
+}
+
+// onConversation runs fn in one transaction on the locked conversation,
+// then publishes what it stored and starts its slow work. guarded refuses
+// new work while the service drains for shutdown; results of work the
+// service started itself pass (guarded false).
+func (s *Service) onConversation(ctx context.Context, ws, conversationID string, guarded bool, fn func(tx *storage.Store, conv *storage.Conversation, res *Result) error) (*Result, error) {
 	var res Result
-	err := s.guard(func() error {
+	run := func() error {
 		return s.store.InTx(ctx, func(tx *storage.Store) error {
 			conv, err := tx.GetConversationForUpdate(ctx, ws, conversationID)
 			if err != nil {
 				return err
 			}
-			return s.step(ctx, tx, conv, ev, &res)
+			return fn(tx, conv, &res)
 		})
-	})
+	}
+	var err error
+	if guarded {
+		err = s.guard(run)
+	} else {
+		err = run()
+	}
 	if err != nil {
 		return nil, err
 	}

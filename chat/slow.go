@@ -22,17 +22,7 @@ import (
 // process dies first, the watchdog timer set with the effect delivers a
 // failure instead.
 func (s *Service) startSlow(ws string, conv *storage.Conversation, e engine.Effect) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.pending.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.pending.Done()
-		s.slow <- struct{}{}
-		defer func() { <-s.slow }()
+	s.inBackground(func() {
 		ctx := context.Background()
 		var ev engine.Event
 		switch e.Type {
@@ -53,16 +43,13 @@ func (s *Service) startSlow(ws string, conv *storage.Conversation, e engine.Effe
 		if _, err := s.handleInternal(ctx, ws, conv.ID, ev); err != nil {
 			s.log.Warn("deliver slow result", "conversation", conv.ID, "effect", e.Type, "err", err)
 		}
-	}()
+	})
 }
 
-// SummaryTimeout bounds writing one handover summary.
-const SummaryTimeout = 30 * time.Second
-
-// startSummary has the language model summarize a handed-over chat, after
-// the commit and outside any transaction; the summary is kept in the event
-// log beside the built-in one. A failure only leaves the built-in summary.
-func (s *Service) startSummary(ws string, conv *storage.Conversation) {
+// inBackground runs fn on its own goroutine, bounded by the slow-work
+// semaphore and counted for a graceful shutdown; once the service drains,
+// nothing new starts.
+func (s *Service) inBackground(fn func()) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -74,6 +61,18 @@ func (s *Service) startSummary(ws string, conv *storage.Conversation) {
 		defer s.pending.Done()
 		s.slow <- struct{}{}
 		defer func() { <-s.slow }()
+		fn()
+	}()
+}
+
+// SummaryTimeout bounds writing one handover summary.
+const SummaryTimeout = 30 * time.Second
+
+// startSummary has the language model summarize a handed-over chat, after
+// the commit and outside any transaction; the summary is kept in the event
+// log beside the built-in one. A failure only leaves the built-in summary.
+func (s *Service) startSummary(ws string, conv *storage.Conversation) {
+	s.inBackground(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), SummaryTimeout)
 		defer cancel()
 		msgs, err := s.store.ListMessages(ctx, ws, conv.ID, 200)
@@ -96,25 +95,15 @@ func (s *Service) startSummary(ws string, conv *storage.Conversation) {
 			Type: "handover_summary_written", Data: data, Preview: conv.Preview}); err != nil {
 			s.log.Warn("store the written summary", "conversation", conv.ID, "err", err)
 		}
-	}()
+	})
 }
 
 // handleInternal is Handle for work the service started itself: it runs
 // even while the service drains for shutdown.
 func (s *Service) handleInternal(ctx context.Context, ws, conversationID string, ev engine.Event) (*Result, error) {
-	var res Result
-	err := s.store.InTx(ctx, func(tx *storage.Store) error {
-		conv, err := tx.GetConversationForUpdate(ctx, ws, conversationID)
-		if err != nil {
-			return err
-		}
-		return s.step(ctx, tx, conv, ev, &res)
+	return s.onConversation(ctx, ws, conversationID, false, func(tx *storage.Store, conv *storage.Conversation, res *Result) error {
+		return s.step(ctx, tx, conv, ev, res)
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.afterCommit(ctx, &res)
-	return &res, nil
 }
 
 // HTTPPolicy bounds http_call requests.

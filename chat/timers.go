@@ -64,23 +64,17 @@ func (s *Service) fire(ctx context.Context, t *storage.Timer, now time.Time) {
 		s.metrics.TimerFired(now.Sub(t.FireAt))
 	}
 	ev := timerEvent(t.Name)
-	var res Result
-	err := s.store.InTx(ctx, func(tx *storage.Store) error {
+	_, err := s.onConversation(ctx, t.WorkspaceID, t.ConversationID, false, func(tx *storage.Store, conv *storage.Conversation, res *Result) error {
 		if err := tx.FinishTimer(ctx, t.WorkspaceID, t.ID); err != nil {
 			return err
 		}
-		conv, err := tx.GetConversationForUpdate(ctx, t.WorkspaceID, t.ConversationID)
-		if err != nil {
-			return err
-		}
 		if t.Name == followUpTimer {
-			return s.sendFollowUp(ctx, tx, conv, &res)
+			return s.sendFollowUp(ctx, tx, conv, res)
 		}
-		return s.step(ctx, tx, conv, ev, &res)
+		return s.step(ctx, tx, conv, ev, res)
 	})
 	switch {
 	case err == nil:
-		s.afterCommit(ctx, &res)
 	case errors.Is(err, storage.ErrNotFound):
 		// Re-armed or cancelled since the claim, or the chat is gone.
 	case errors.Is(err, engine.ErrEnded) || errors.Is(err, engine.ErrNotStarted):
