@@ -184,9 +184,8 @@ func (s *Service) VisitorMessage(ctx context.Context, ws, conversationID, client
 			res.Stored = msg
 		}
 		res.Messages = append(res.Messages, *res.Stored)
-		if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID, Type: "visitor_message", Preview: conv.Preview}); err != nil {
-			return err
-		}
+		// Written with the step's events, in one insert (see flush).
+		res.events = append(res.events, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID, Type: "visitor_message", Preview: conv.Preview})
 		if conv.Status != storage.StatusBot {
 			// Agents are told of messages in chats a human handles, and
 			// the visitor gets a follow-up if nobody answers in time.
@@ -299,10 +298,8 @@ func (s *Service) step(ctx context.Context, tx *storage.Store, conv *storage.Con
 		// The answer is kept in the log: a preview saved as a transcript
 		// replays it as it was.
 		data, _ := json.Marshal(map[string]any{"id": ev.ID, "matched": ev.Answer.Matched, "text": ev.Answer.Text, "handover": ev.Answer.Handover})
-		if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
-			Type: "answer_ready", Data: data, Preview: conv.Preview}); err != nil {
-			return err
-		}
+		res.events = append(res.events, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID,
+			Type: "answer_ready", Data: data, Preview: conv.Preview})
 	}
 	next, effects, err := engine.Step(c, st, ev, now)
 	if err != nil {

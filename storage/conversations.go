@@ -164,6 +164,7 @@ func (s *Store) GetConversation(ctx context.Context, ws, id string) (*Conversati
 	if err := s.conn(ctx).Where("workspace_id = ? AND id = ?", ws, id).Take(&c).Error; err != nil {
 		return nil, wrap("get conversation", err)
 	}
+	s.fixSeq(&c)
 	return &c, nil
 }
 
@@ -184,7 +185,17 @@ func (s *Store) GetConversationForUpdate(ctx context.Context, ws, id string) (*C
 	if err != nil {
 		return nil, wrap("get conversation for update", err)
 	}
+	s.seqs.seen(ws, id, c.LastSeq)
+	s.fixSeq(&c)
 	return &c, nil
+}
+
+// fixSeq gives a conversation read inside a transaction the seq that the
+// transaction's appends took, which the row may not hold yet.
+func (s *Store) fixSeq(c *Conversation) {
+	if last, ok := s.seqs.lookup(c.WorkspaceID, c.ID); ok {
+		c.LastSeq = last
+	}
 }
 
 // ConversationUpdate lists what UpdateConversation changes. Zero fields are
@@ -252,7 +263,6 @@ func (s *Store) UpdateConversation(ctx context.Context, ws, id string, expectedV
 		args = append(args, u.Language)
 	}
 	where := "workspace_id = ? AND id = ? AND version = ?"
-	args = append(args, ws, id, expectedVersion)
 	reopening := u.Status != "" && u.Status != StatusClosed
 	if reopening {
 		where += " AND status <> 'closed'"
@@ -275,6 +285,15 @@ func (s *Store) UpdateConversation(ctx context.Context, ws, id string, expectedV
 				return err
 			}
 		}
+		sets, args := sets, args
+		// The seq this transaction's appends took is written with the
+		// rest of the row: one UPDATE per step instead of one per append.
+		seq, seqPending := tx.seqs.pending(ws, id)
+		if seqPending {
+			sets = append(sets, "last_seq = ?")
+			args = append(args, seq)
+		}
+		args = append(args, ws, id, expectedVersion)
 		var rows []Conversation
 		q := "UPDATE conversations SET " + strings.Join(sets, ", ") + " WHERE " + where + " RETURNING *"
 		if err := tx.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
@@ -283,6 +302,9 @@ func (s *Store) UpdateConversation(ctx context.Context, ws, id string, expectedV
 		if len(rows) == 1 {
 			out = &rows[0]
 			return nil
+		}
+		if seqPending {
+			tx.seqs.advance(id, seq) // not written: flush writes it
 		}
 		return tx.explainMiss(ctx, ws, id, expectedVersion, reopening)
 	})
@@ -355,6 +377,7 @@ func (s *Store) ClaimConversation(ctx context.Context, ws, id, agentID string) (
 		}
 		if len(rows) == 1 {
 			out = &rows[0]
+			tx.fixSeq(out)
 			return nil
 		}
 		cur, err := tx.GetConversation(ctx, ws, id)
@@ -493,6 +516,9 @@ func (s *Store) conversationQuery(ctx context.Context, ws string, f Conversation
 // lockConversationSeq locks the conversation row for a seq allocation and
 // returns its last seq; ErrNotFound if it is not in the workspace.
 func (s *Store) lockConversationSeq(ctx context.Context, ws, id string) (int64, error) {
+	if last, ok := s.seqs.lookup(ws, id); ok {
+		return last, nil // locked already by this transaction
+	}
 	var c Conversation
 	err := s.conn(ctx).Clauses(forUpdate()).Select("id, last_seq").
 		Where("workspace_id = ? AND id = ?", ws, id).Take(&c).Error
@@ -502,5 +528,6 @@ func (s *Store) lockConversationSeq(ctx context.Context, ws, id string) (int64, 
 		}
 		return 0, mapError(err)
 	}
+	s.seqs.seen(ws, id, c.LastSeq)
 	return c.LastSeq, nil
 }

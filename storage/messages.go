@@ -2,9 +2,10 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
+
+	"gorm.io/gorm/clause"
 )
 
 // Author says who wrote a message.
@@ -92,38 +93,40 @@ func (s *Store) AppendMessage(ctx context.Context, ws string, in NewMessage) (ms
 	err = s.InTx(ctx, func(tx *Store) error {
 		// Lock first, then look for the client id: a concurrent retry of
 		// the same message waits here and then finds the first one, instead
-		// of both inserting or one burning a seq.
+		// of both inserting or one burning a seq. Inside a step the lock is
+		// the one the step took, and the seq is written with its update.
 		last, err := tx.lockConversationSeq(ctx, ws, in.ConversationID)
 		if err != nil {
 			return err
 		}
-		if in.ClientID != "" {
-			var existing Message
-			err := tx.conn(ctx).Where("conversation_id = ? AND client_id = ?", in.ConversationID, in.ClientID).
-				Take(&existing).Error
-			if err == nil {
+		m := &Message{
+			ID: newID(), WorkspaceID: ws, ConversationID: in.ConversationID, Seq: last + 1,
+			ClientID: in.ClientID, Author: in.Author, AuthorID: in.AuthorID, Body: in.Body,
+			Payload: payload, CreatedAt: tx.now(),
+		}
+		if in.ClientID == "" {
+			if err := tx.conn(ctx).Create(m).Error; err != nil {
+				return mapError(err)
+			}
+		} else {
+			// A retry is the rare case: insert, and look the first one
+			// up only when the client id's unique index refused it.
+			res := tx.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(m)
+			if res.Error != nil {
+				return mapError(res.Error)
+			}
+			if res.RowsAffected == 0 {
+				var existing Message
+				err := tx.conn(ctx).Where("conversation_id = ? AND client_id = ?", in.ConversationID, in.ClientID).
+					Take(&existing).Error
+				if err != nil {
+					return mapError(err)
+				}
 				msg, duplicate = &existing, true
 				return nil
 			}
-			if err := mapError(err); !errors.Is(err, ErrNotFound) {
-				return err
-			}
 		}
-		now := tx.now()
-		seq := last + 1
-		res := tx.conn(ctx).Exec(`UPDATE conversations SET last_seq = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			seq, now, ws, in.ConversationID)
-		if res.Error != nil {
-			return mapError(res.Error)
-		}
-		m := &Message{
-			ID: newID(), WorkspaceID: ws, ConversationID: in.ConversationID, Seq: seq,
-			ClientID: in.ClientID, Author: in.Author, AuthorID: in.AuthorID, Body: in.Body,
-			Payload: payload, CreatedAt: now,
-		}
-		if err := tx.conn(ctx).Create(m).Error; err != nil {
-			return mapError(err)
-		}
+		tx.seqs.advance(in.ConversationID, m.Seq)
 		msg = m
 		return nil
 	})
@@ -195,8 +198,9 @@ func (s *Store) needConversation(ctx context.Context, ws, id string) error {
 const MaxBatch = 256
 
 // AppendMessages stores server messages (no client ids) of one
-// conversation with its next seqs, in order, with one lock, one seq update
-// and one insert: a bot's reply to one event is usually several messages.
+// conversation with its next seqs, in order, with one lock and one insert
+// (the seq is written with the conversation's next update, or before the
+// commit): a bot's reply to one event is usually several messages.
 // Call it inside InTx to commit it together with a state change.
 func (s *Store) AppendMessages(ctx context.Context, ws, conversationID string, in []NewMessage) ([]Message, error) {
 	if err := needWorkspace(ws); err != nil {
@@ -239,12 +243,11 @@ func (s *Store) AppendMessages(ctx context.Context, ws, conversationID string, i
 			out[i] = Message{ID: newID(), WorkspaceID: ws, ConversationID: conversationID, Seq: last + int64(i) + 1,
 				Author: m.Author, AuthorID: m.AuthorID, Body: m.Body, Payload: payload, CreatedAt: now}
 		}
-		res := tx.conn(ctx).Exec(`UPDATE conversations SET last_seq = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			last+int64(len(in)), now, ws, conversationID)
-		if res.Error != nil {
-			return mapError(res.Error)
+		if err := tx.conn(ctx).Create(&out).Error; err != nil {
+			return mapError(err)
 		}
-		return mapError(tx.conn(ctx).Create(&out).Error)
+		tx.seqs.advance(conversationID, last+int64(len(in)))
+		return nil
 	})
 	if err != nil {
 		return nil, wrap("append messages", err)

@@ -43,6 +43,14 @@ type Options struct {
 	// before failing with ErrBusy. Defaults to DefaultBusyTimeout. Ignored
 	// on Postgres, where row locks wait until the context ends.
 	BusyTimeout time.Duration
+	// MaxWriteQueue bounds the write transactions waiting for SQLite's
+	// writer. Defaults to DefaultMaxWriteQueue. Ignored on Postgres.
+	MaxWriteQueue int
+	// MaxGroupCommit bounds the write transactions SQLite's writer commits
+	// together. Defaults to DefaultMaxGroupCommit; 1 turns group commit
+	// off (each transaction commits alone, still queued in Go). Ignored on
+	// Postgres.
+	MaxGroupCommit int
 	// Now is the clock for created_at and similar columns. Defaults to
 	// time.Now. Whatever it returns is stored in UTC at microsecond
 	// precision, which both dialects keep exactly.
@@ -57,7 +65,17 @@ type Store struct {
 	sqlDB   *sql.DB
 	dialect Dialect
 	clock   func() time.Time
-	inTx    bool
+	// writer queues and group-commits write transactions (SQLite only).
+	writer *groupCommit
+
+	// Set on a transaction's Store only.
+	inTx bool
+	// seqs are the message seqs of the conversations the transaction
+	// locked.
+	seqs *txSeqs
+	// txCtx, when set, runs the transaction's statements instead of each
+	// call's context.
+	txCtx context.Context
 }
 
 // Open connects to the database the URL names and checks that it answers.
@@ -74,6 +92,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	}
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = DefaultBusyTimeout
+	}
+	if opts.MaxWriteQueue <= 0 {
+		opts.MaxWriteQueue = DefaultMaxWriteQueue
+	}
+	if opts.MaxGroupCommit <= 0 {
+		opts.MaxGroupCommit = DefaultMaxGroupCommit
 	}
 	var (
 		sqlDB     *sql.DB
@@ -134,6 +158,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 			sqlDB.Close()
 			return nil, err
 		}
+		s.writer = startGroupCommit(s, opts.MaxWriteQueue, opts.MaxGroupCommit, opts.BusyTimeout)
 	}
 	return s, nil
 }
@@ -242,6 +267,9 @@ func (s *Store) Close() error {
 	if s.inTx {
 		return errors.New("storage: Close called on a transaction's Store")
 	}
+	if s.writer != nil {
+		s.writer.stop()
+	}
 	return s.sqlDB.Close()
 }
 
@@ -256,31 +284,32 @@ func (s *Store) Close() error {
 //
 // On Postgres the isolation level is READ COMMITTED; methods that must
 // serialize (GetConversationForUpdate, AppendMessage, PublishVersion) lock
-// the rows they depend on. On SQLite the transaction is BEGIN IMMEDIATE, so
-// write transactions run one at a time.
+// the rows they depend on. On SQLite write transactions run one at a time,
+// queued in Go and committed in groups (see groupcommit.go): fn runs on the
+// writer goroutine, and InTx returns after the commit. A transaction that
+// waits longer than the busy timeout for its turn, or finds
+// DefaultMaxWriteQueue others waiting, fails with ErrBusy without running.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.inTx {
 		return fn(s)
 	}
-	var fnErr error
-	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		tx := *s
-		tx.db = gtx
-		tx.inTx = true
-		fnErr = fn(&tx)
-		return fnErr
-	})
-	if err != nil && fnErr != nil && errors.Is(err, fnErr) {
-		return fnErr
+	if s.writer != nil {
+		return s.writer.do(ctx, fn)
 	}
-	if err != nil {
-		return fmt.Errorf("storage: transaction: %w", mapError(err))
+	var res [1]writeResult
+	if err := s.runGroup(ctx, []func(tx *Store) error{fn}, res[:]); err != nil {
+		return err
 	}
-	return nil
+	return res[0].raise()
 }
 
-// conn returns the gorm handle for one call.
+// conn returns the gorm handle for one call. Inside a group-committed
+// transaction the group's context runs every statement (see
+// groupCommitTimeout).
 func (s *Store) conn(ctx context.Context) *gorm.DB {
+	if s.txCtx != nil {
+		ctx = s.txCtx
+	}
 	return s.db.WithContext(ctx)
 }
 
