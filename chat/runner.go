@@ -262,7 +262,29 @@ func (s *Service) guard(fn func() error) error {
 		return ErrShuttingDown
 	}
 	defer s.pending.Done()
+	if err := s.admit(); err != nil {
+		return err
+	}
+	defer func() { <-s.inFlight }()
 	return fn()
+}
+
+// admit takes a turn among Config.MaxInFlight, waiting at most
+// Config.MaxWait.
+func (s *Service) admit() error {
+	select {
+	case s.inFlight <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(s.maxWait)
+	defer t.Stop()
+	select {
+	case s.inFlight <- struct{}{}:
+		return nil
+	case <-t.C:
+		return ErrOverloaded
+	}
 }
 
 // step runs the engine on the locked conversation and stores what it

@@ -69,6 +69,13 @@ type Config struct {
 	// MaxSlowWork bounds answers and HTTP calls in flight. Defaults to 64;
 	// past it new slow work waits.
 	MaxSlowWork int
+	// MaxInFlight bounds the events (visitor messages, starts, agent
+	// actions, timers) being run at once; past it an event waits up to
+	// MaxWait for a turn and then fails with ErrOverloaded, so an
+	// overloaded node answers "retry" quickly instead of queueing work its
+	// clients have given up on. Defaults to 256 and 2s.
+	MaxInFlight int
+	MaxWait     time.Duration
 	// VersionCacheSize bounds the compiled versions kept. Defaults to 256.
 	VersionCacheSize int
 	// TimerPoll is how often the timer worker looks for due timers.
@@ -92,6 +99,8 @@ type Service struct {
 	metrics  Metrics
 	versions *compiledCache
 	slow     chan struct{}
+	inFlight chan struct{}
+	maxWait  time.Duration
 	poll     time.Duration
 
 	mu      sync.Mutex
@@ -125,6 +134,12 @@ func New(c Config) *Service {
 	if c.MaxSlowWork <= 0 {
 		c.MaxSlowWork = 64
 	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 256
+	}
+	if c.MaxWait <= 0 {
+		c.MaxWait = 2 * time.Second
+	}
 	if c.VersionCacheSize <= 0 {
 		c.VersionCacheSize = 256
 	}
@@ -136,6 +151,8 @@ func New(c Config) *Service {
 		now: c.Now, log: c.Logger, metrics: c.Metrics,
 		versions: newCompiledCache(c.VersionCacheSize),
 		slow:     make(chan struct{}, c.MaxSlowWork),
+		inFlight: make(chan struct{}, c.MaxInFlight),
+		maxWait:  c.MaxWait,
 		poll:     c.TimerPoll,
 		settings: map[string]cachedSettings{},
 	}
@@ -163,6 +180,10 @@ var (
 	ErrClosed = errors.New("chat: the conversation is closed")
 	// ErrShuttingDown: the service is stopping and takes no new work.
 	ErrShuttingDown = errors.New("chat: shutting down")
+	// ErrOverloaded: Config.MaxInFlight events were running for all of
+	// Config.MaxWait; nothing was stored. It wraps storage.ErrBusy, so
+	// callers that retry on a busy database retry on it too.
+	ErrOverloaded = fmt.Errorf("%w: chat: too many events in flight", storage.ErrBusy)
 )
 
 // Topic names. Subscribers of a conversation topic get its message events;

@@ -373,3 +373,44 @@ func TestVisitorTokens(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func TestOverloadedNodeRefusesQuicklyAndStoresNothing(t *testing.T) {
+	store := storagetest.Open(t, storage.SQLite)
+	ctx := context.Background()
+	b := setup(t, store, "lead-qualification")
+	svc := New(Config{Store: store, Publisher: b.pub, Presence: b.presence, Now: b.clock.Now, MaxInFlight: 1, MaxWait: 50 * time.Millisecond})
+	res, err := svc.Start(ctx, StartInput{Channel: b.channel, VisitorID: "v1", IsNew: true})
+	require.NoError(t, err)
+	conv := res.Conversation
+
+	// Hold the database's writer so that the one event admitted stays in
+	// flight.
+	entered, gate := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- store.InTx(ctx, func(*storage.Store) error { close(entered); <-gate; return nil })
+	}()
+	<-entered
+	first := make(chan error, 1)
+	go func() {
+		_, err := svc.VisitorMessage(ctx, b.ws, conv.ID, "c1", "Get a quote")
+		first <- err
+	}()
+	require.Eventually(t, func() bool { return store.WriterStats().Queued == 1 }, 5*time.Second, time.Millisecond)
+
+	_, err = svc.VisitorMessage(ctx, b.ws, conv.ID, "c2", "4")
+	require.ErrorIs(t, err, ErrOverloaded, "past MaxInFlight an event waits MaxWait, then is refused")
+	require.ErrorIs(t, err, storage.ErrBusy, "callers treat it as a busy database: retry")
+
+	close(gate)
+	require.NoError(t, <-held)
+	require.NoError(t, <-first)
+	msgs, err := store.ListMessages(ctx, b.ws, conv.ID, 100)
+	require.NoError(t, err)
+	for _, m := range msgs {
+		require.NotEqual(t, "c2", m.ClientID, "the refused message was not stored")
+	}
+	// The turn is given back: the retry goes through.
+	_, err = svc.VisitorMessage(ctx, b.ws, conv.ID, "c2", "4")
+	require.NoError(t, err)
+}
