@@ -37,7 +37,7 @@ fmt-check:
 
 ## bench: hot-path benchmarks, benchstat-friendly (make bench BENCHTIME=2s > new.txt)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./engine/ ./playbooks/ ./wire/ ./realtime/ ./knowledge/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./engine/ ./playbooks/ ./wire/ ./realtime/ ./knowledge/ ./storage/ ./chat/
 
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -146,7 +147,11 @@ func (s *Store) AppendEvents(ctx context.Context, ws string, in []NewEvent) erro
 		return invalidf("%d events in one batch; the limit is %d", len(in), MaxBatch)
 	}
 	now := s.now()
-	rows := make([]Event, len(in))
+	// Hand-written: the hot path's one insert of a step's events, without
+	// gorm's reflection and without reading back ids nobody uses.
+	var q strings.Builder
+	q.WriteString(`INSERT INTO conversation_events (workspace_id, assistant_id, version_id, conversation_id, type, node_id, data, preview, created_at) VALUES `)
+	args := make([]any, 0, 9*len(in))
 	for i, e := range in {
 		if err := needID("conversation id", e.ConversationID); err != nil {
 			return err
@@ -165,10 +170,13 @@ func (s *Store) AppendEvents(ctx context.Context, ws string, in []NewEvent) erro
 		if err != nil {
 			return err
 		}
-		rows[i] = Event{WorkspaceID: ws, AssistantID: e.AssistantID, VersionID: e.VersionID, ConversationID: e.ConversationID,
-			Type: e.Type, NodeID: e.NodeID, Data: data, Preview: e.Preview, CreatedAt: now}
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, ws, nullable(e.AssistantID), nullable(e.VersionID), e.ConversationID, e.Type, nullable(e.NodeID), data, e.Preview, now)
 	}
-	if err := s.conn(ctx).Create(&rows).Error; err != nil {
+	if err := s.conn(ctx).Exec(q.String(), args...).Error; err != nil {
 		return wrap("append events", err)
 	}
 	return nil

@@ -3,9 +3,8 @@ package storage
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
-
-	"gorm.io/gorm/clause"
 )
 
 // Author says who wrote a message.
@@ -104,27 +103,21 @@ func (s *Store) AppendMessage(ctx context.Context, ws string, in NewMessage) (ms
 			ClientID: in.ClientID, Author: in.Author, AuthorID: in.AuthorID, Body: in.Body,
 			Payload: payload, CreatedAt: tx.now(),
 		}
-		if in.ClientID == "" {
-			if err := tx.conn(ctx).Create(m).Error; err != nil {
+		// A retry is the rare case: insert, and look the first one up only
+		// when the client id's unique index refused it.
+		inserted, err := tx.insertMessages(ctx, []Message{*m}, in.ClientID != "")
+		if err != nil {
+			return err
+		}
+		if inserted == 0 {
+			var existing Message
+			err := tx.conn(ctx).Where("conversation_id = ? AND client_id = ?", in.ConversationID, in.ClientID).
+				Take(&existing).Error
+			if err != nil {
 				return mapError(err)
 			}
-		} else {
-			// A retry is the rare case: insert, and look the first one
-			// up only when the client id's unique index refused it.
-			res := tx.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(m)
-			if res.Error != nil {
-				return mapError(res.Error)
-			}
-			if res.RowsAffected == 0 {
-				var existing Message
-				err := tx.conn(ctx).Where("conversation_id = ? AND client_id = ?", in.ConversationID, in.ClientID).
-					Take(&existing).Error
-				if err != nil {
-					return mapError(err)
-				}
-				msg, duplicate = &existing, true
-				return nil
-			}
+			msg, duplicate = &existing, true
+			return nil
 		}
 		tx.seqs.advance(in.ConversationID, m.Seq)
 		msg = m
@@ -243,8 +236,8 @@ func (s *Store) AppendMessages(ctx context.Context, ws, conversationID string, i
 			out[i] = Message{ID: newID(), WorkspaceID: ws, ConversationID: conversationID, Seq: last + int64(i) + 1,
 				Author: m.Author, AuthorID: m.AuthorID, Body: m.Body, Payload: payload, CreatedAt: now}
 		}
-		if err := tx.conn(ctx).Create(&out).Error; err != nil {
-			return mapError(err)
+		if _, err := tx.insertMessages(ctx, out, false); err != nil {
+			return err
 		}
 		tx.seqs.advance(conversationID, last+int64(len(in)))
 		return nil
@@ -253,4 +246,30 @@ func (s *Store) AppendMessages(ctx context.Context, ws, conversationID string, i
 		return nil, wrap("append messages", err)
 	}
 	return out, nil
+}
+
+// insertMessages inserts rows with one hand-written statement: the hot
+// path's insert, without gorm's reflection. With skipDuplicates a row whose
+// client id the conversation has already is left out (ON CONFLICT DO
+// NOTHING); the count says how many went in.
+func (s *Store) insertMessages(ctx context.Context, rows []Message, skipDuplicates bool) (int64, error) {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO messages (id, workspace_id, conversation_id, seq, client_id, author, author_id, body, payload, created_at) VALUES `)
+	args := make([]any, 0, 10*len(rows))
+	for i := range rows {
+		m := &rows[i]
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, m.ID, m.WorkspaceID, m.ConversationID, m.Seq, nullable(m.ClientID), string(m.Author), nullable(m.AuthorID), m.Body, m.Payload, m.CreatedAt)
+	}
+	if skipDuplicates {
+		q.WriteString(" ON CONFLICT DO NOTHING")
+	}
+	res := s.conn(ctx).Exec(q.String(), args...)
+	if res.Error != nil {
+		return 0, mapError(res.Error)
+	}
+	return res.RowsAffected, nil
 }
