@@ -167,7 +167,7 @@ func (s *Service) Close(ctx context.Context, ws, conversationID, byUserID string
 			Type: "conversation_closed", Data: data, Preview: conv.Preview}); err != nil {
 			return err
 		}
-		updated, err := tx.UpdateConversation(ctx, ws, conv.ID, conv.Version, storage.ConversationUpdate{State: state, Status: storage.StatusClosed})
+		updated, err := tx.UpdateLockedConversation(ctx, conv, storage.ConversationUpdate{State: state, Status: storage.StatusClosed})
 		if err != nil {
 			return err
 		}

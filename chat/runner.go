@@ -354,7 +354,7 @@ func (s *Service) step(ctx context.Context, tx *storage.Store, conv *storage.Con
 		// Back with the bot or in the queue: nobody has the chat.
 		upd.SetAssignee = conv.AssigneeID != ""
 	}
-	updated, err := tx.UpdateConversation(ctx, ws, conv.ID, conv.Version, upd)
+	updated, err := tx.UpdateLockedConversation(ctx, conv, upd)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -224,79 +225,20 @@ func (s *Store) UpdateConversation(ctx context.Context, ws, id string, expectedV
 	if err := needWorkspace(ws); err != nil {
 		return nil, err
 	}
-	var (
-		sets []string
-		args []any
-	)
-	now := s.now()
-	sets = append(sets, "version = version + 1", "updated_at = ?")
-	args = append(args, now)
-	if u.State != nil {
-		state, err := checkJSON("state", u.State, "", MaxJSONBytes)
-		if err != nil {
-			return nil, err
-		}
-		sets = append(sets, "state = ?")
-		args = append(args, state)
+	upd, err := s.conversationUpdate(u)
+	if err != nil {
+		return nil, err
 	}
-	if u.Status != "" {
-		if !u.Status.valid() {
-			return nil, invalidf("status %q: want bot, unassigned, assigned or closed", u.Status)
-		}
-		sets = append(sets, "status = ?")
-		args = append(args, u.Status)
-		if u.Status == StatusClosed {
-			// Keep the first close time if it is closed again.
-			sets = append(sets, "closed_at = COALESCE(closed_at, ?)")
-			args = append(args, now)
-		}
-	}
-	if u.SetAssignee {
-		sets = append(sets, "assignee_id = ?")
-		args = append(args, nullable(u.AssigneeID))
-	}
-	if u.Language != "" {
-		if err := checkText("language", u.Language, MaxNameBytes); err != nil {
-			return nil, err
-		}
-		sets = append(sets, "language = ?")
-		args = append(args, u.Language)
-	}
-	where := "workspace_id = ? AND id = ? AND version = ?"
-	reopening := u.Status != "" && u.Status != StatusClosed
-	if reopening {
-		where += " AND status <> 'closed'"
-	}
-	if u.Status == StatusAssigned {
-		// An assigned chat must say to whom. Without SetAssignee the current
-		// assignee is only known to the database, so it checks.
-		if u.SetAssignee && u.AssigneeID == "" {
-			return nil, invalidf("status assigned needs an assignee")
-		}
-		if !u.SetAssignee {
-			where += " AND assignee_id IS NOT NULL"
-		}
-	}
-
 	var out *Conversation
-	err := s.InTx(ctx, func(tx *Store) error {
+	err = s.InTx(ctx, func(tx *Store) error {
 		if u.SetAssignee {
 			if err := tx.needRef(ctx, "users", "user", ws, u.AssigneeID); err != nil {
 				return err
 			}
 		}
-		sets, args := sets, args
-		// The seq this transaction's appends took is written with the
-		// rest of the row: one UPDATE per step instead of one per append.
-		seq, seqPending := tx.seqs.pending(ws, id)
-		if seqPending {
-			sets = append(sets, "last_seq = ?")
-			args = append(args, seq)
-		}
-		args = append(args, ws, id, expectedVersion)
+		q, args, seq, seqPending := tx.updateStatement(upd, ws, id, expectedVersion)
 		var rows []Conversation
-		q := "UPDATE conversations SET " + strings.Join(sets, ", ") + " WHERE " + where + " RETURNING *"
-		if err := tx.conn(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		if err := tx.conn(ctx).Raw(q+" RETURNING *", args...).Scan(&rows).Error; err != nil {
 			return mapError(err)
 		}
 		if len(rows) == 1 {
@@ -306,12 +248,149 @@ func (s *Store) UpdateConversation(ctx context.Context, ws, id string, expectedV
 		if seqPending {
 			tx.seqs.advance(id, seq) // not written: flush writes it
 		}
-		return tx.explainMiss(ctx, ws, id, expectedVersion, reopening)
+		return tx.explainMiss(ctx, ws, id, expectedVersion, upd.reopening)
 	})
 	if err != nil {
 		return nil, wrap("update conversation", err)
 	}
 	return out, nil
+}
+
+// UpdateLockedConversation is UpdateConversation for a conversation this
+// transaction read with GetConversationForUpdate: the same compare-and-set
+// on c.Version, but the updated row is worked out from c instead of read
+// back, since nobody else can have changed it. It is the runtime's update at
+// the end of every step.
+func (s *Store) UpdateLockedConversation(ctx context.Context, c *Conversation, u ConversationUpdate) (*Conversation, error) {
+	if !s.inTx {
+		return nil, invalidf("UpdateLockedConversation needs a transaction (call it inside InTx)")
+	}
+	ws, id := c.WorkspaceID, c.ID
+	if err := needWorkspace(ws); err != nil {
+		return nil, err
+	}
+	upd, err := s.conversationUpdate(u)
+	if err != nil {
+		return nil, err
+	}
+	if u.SetAssignee {
+		if err := s.needRef(ctx, "users", "user", ws, u.AssigneeID); err != nil {
+			return nil, wrap("update conversation", err)
+		}
+	}
+	q, args, seq, seqPending := s.updateStatement(upd, ws, id, c.Version)
+	res := s.conn(ctx).Exec(q, args...)
+	if res.Error != nil {
+		return nil, wrap("update conversation", res.Error)
+	}
+	if res.RowsAffected != 1 {
+		if seqPending {
+			s.seqs.advance(id, seq)
+		}
+		return nil, wrap("update conversation", s.explainMiss(ctx, ws, id, c.Version, upd.reopening))
+	}
+	out := *c
+	out.Version++
+	out.UpdatedAt = upd.now
+	if upd.state != nil {
+		out.State = upd.state
+	}
+	if u.Status != "" {
+		out.Status = u.Status
+		if u.Status == StatusClosed && out.ClosedAt == nil {
+			at := upd.now
+			out.ClosedAt = &at
+		}
+	}
+	if u.SetAssignee {
+		out.AssigneeID = u.AssigneeID
+	}
+	if u.Language != "" {
+		out.Language = u.Language
+	}
+	if seqPending {
+		out.LastSeq = seq
+	}
+	return &out, nil
+}
+
+// conversationChange is a checked ConversationUpdate and its SET clause.
+type conversationChange struct {
+	sets      []string
+	args      []any
+	where     string
+	now       time.Time
+	state     JSON
+	reopening bool
+}
+
+func (s *Store) conversationUpdate(u ConversationUpdate) (*conversationChange, error) {
+	c := &conversationChange{now: s.now()}
+	c.sets = append(c.sets, "version = version + 1", "updated_at = ?")
+	c.args = append(c.args, c.now)
+	if u.State != nil {
+		state, err := checkJSON("state", u.State, "", MaxJSONBytes)
+		if err != nil {
+			return nil, err
+		}
+		c.state = state
+		c.sets = append(c.sets, "state = ?")
+		c.args = append(c.args, state)
+	}
+	if u.Status != "" {
+		if !u.Status.valid() {
+			return nil, invalidf("status %q: want bot, unassigned, assigned or closed", u.Status)
+		}
+		c.sets = append(c.sets, "status = ?")
+		c.args = append(c.args, u.Status)
+		if u.Status == StatusClosed {
+			// Keep the first close time if it is closed again.
+			c.sets = append(c.sets, "closed_at = COALESCE(closed_at, ?)")
+			c.args = append(c.args, c.now)
+		}
+	}
+	if u.SetAssignee {
+		c.sets = append(c.sets, "assignee_id = ?")
+		c.args = append(c.args, nullable(u.AssigneeID))
+	}
+	if u.Language != "" {
+		if err := checkText("language", u.Language, MaxNameBytes); err != nil {
+			return nil, err
+		}
+		c.sets = append(c.sets, "language = ?")
+		c.args = append(c.args, u.Language)
+	}
+	c.where = "workspace_id = ? AND id = ? AND version = ?"
+	c.reopening = u.Status != "" && u.Status != StatusClosed
+	if c.reopening {
+		c.where += " AND status <> 'closed'"
+	}
+	if u.Status == StatusAssigned {
+		// An assigned chat must say to whom. Without SetAssignee the current
+		// assignee is only known to the database, so it checks.
+		if u.SetAssignee && u.AssigneeID == "" {
+			return nil, invalidf("status assigned needs an assignee")
+		}
+		if !u.SetAssignee {
+			c.where += " AND assignee_id IS NOT NULL"
+		}
+	}
+	return c, nil
+}
+
+// updateStatement is the UPDATE of one conversation. The seq this
+// transaction's appends took is written with the rest of the row: one
+// UPDATE per step instead of one per append.
+func (s *Store) updateStatement(c *conversationChange, ws, id string, expected int64) (q string, args []any, seq int64, seqPending bool) {
+	sets := slices.Clone(c.sets)
+	args = slices.Clone(c.args)
+	seq, seqPending = s.seqs.pending(ws, id)
+	if seqPending {
+		sets = append(sets, "last_seq = ?")
+		args = append(args, seq)
+	}
+	args = append(args, ws, id, expected)
+	return "UPDATE conversations SET " + strings.Join(sets, ", ") + " WHERE " + c.where, args, seq, seqPending
 }
 
 // explainMiss turns a compare-and-set that matched no row into ErrNotFound

@@ -274,3 +274,52 @@ func TestSeqsInsideATransaction(t *testing.T) {
 		require.Equal(t, int64(6), got.LastSeq)
 	})
 }
+
+// The row UpdateLockedConversation works out is the row the database holds.
+func TestUpdateLockedConversationMatchesTheStoredRow(t *testing.T) {
+	t.Parallel()
+	storagetest.Each(t, func(t *testing.T, s *storage.Store) {
+		ctx := context.Background()
+		b := setup(t, s)
+		conv := b.conversation(t, storage.StatusBot)
+
+		_, err := s.UpdateLockedConversation(ctx, conv, storage.ConversationUpdate{State: storage.JSON(`{}`)})
+		require.ErrorIs(t, err, storage.ErrInvalid, "outside a transaction there is no lock")
+
+		for _, u := range []storage.ConversationUpdate{
+			{State: storage.JSON(`{"node":"ask"}`), Language: "fr"},
+			{Status: storage.StatusAssigned, SetAssignee: true, AssigneeID: b.agent.ID},
+			{Status: storage.StatusClosed, State: storage.JSON(`{"node":"end"}`)},
+		} {
+			var worked *storage.Conversation
+			err := s.InTx(ctx, func(tx *storage.Store) error {
+				c, err := tx.GetConversationForUpdate(ctx, b.ws, conv.ID)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.AppendMessages(ctx, b.ws, c.ID, []storage.NewMessage{{ConversationID: c.ID, Author: storage.AuthorBot, Body: "hi"}}); err != nil {
+					return err
+				}
+				worked, err = tx.UpdateLockedConversation(ctx, c, u)
+				return err
+			})
+			require.NoError(t, err)
+			stored, err := s.GetConversation(ctx, b.ws, conv.ID)
+			require.NoError(t, err)
+			require.Equal(t, stored, worked)
+		}
+
+		// A stale version is a conflict, and nothing is written.
+		err = s.InTx(ctx, func(tx *storage.Store) error {
+			c, err := tx.GetConversationForUpdate(ctx, b.ws, conv.ID)
+			if err != nil {
+				return err
+			}
+			stale := *c
+			stale.Version--
+			_, err = tx.UpdateLockedConversation(ctx, &stale, storage.ConversationUpdate{State: storage.JSON(`{}`)})
+			return err
+		})
+		require.ErrorIs(t, err, storage.ErrConflict)
+	})
+}
