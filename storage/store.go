@@ -215,6 +215,10 @@ func sqliteDSN(rawURL string, busy time.Duration) (string, error) {
 	// fsync for all the transactions of a group, which makes FULL cheap
 	// under load (measured in docs/performance.md).
 	q.Add("_pragma", "synchronous(FULL)")
+	// Group commit runs each transaction in a savepoint, and SQLite copies
+	// every page a savepoint first changes to a statement journal: in
+	// memory, that is a memcpy instead of a write(2) to a temp file.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	// Take the write lock at BEGIN: a deferred transaction that reads and
 	// then writes fails at once with SQLITE_BUSY when another writer went
 	// first, and the busy timeout cannot help it.
