@@ -27,11 +27,6 @@ const (
 	DefaultMaxWriteQueue = 4096
 	// DefaultMaxGroupCommit bounds the transactions committed together.
 	DefaultMaxGroupCommit = 128
-	// groupCommitTimeout bounds one group's database transaction. A
-	// caller's context does not cancel its statements once its turn has
-	// come: cancelling a statement can roll back the whole SQLite
-	// transaction, and with it everybody else's work in the group.
-	groupCommitTimeout = 30 * time.Second
 )
 
 // The states of a queued transaction. The caller and the writer race to
@@ -197,8 +192,13 @@ func (g *groupCommit) commit(batch []*writeReq) {
 	if len(live) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), groupCommitTimeout)
-	defer cancel()
+	// A caller's context does not cancel its statements once its turn has
+	// come: interrupting a statement can roll back the whole SQLite
+	// transaction, and with it everybody else's work in the group. Nor
+	// does a deadline: SQLite statements do not wait on anything here (the
+	// writer holds the lock), and the driver watches a cancellable
+	// context with a goroutine per statement.
+	ctx := context.Background()
 	results := make([]writeResult, len(live))
 	fns := make([]func(tx *Store) error, len(live))
 	for i, r := range live {

@@ -319,7 +319,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 
 // conn returns the gorm handle for one call. Inside a group-committed
 // transaction the group's context runs every statement (see
-// groupCommitTimeout).
+// groupCommit.commit).
 func (s *Store) conn(ctx context.Context) *gorm.DB {
 	if s.txCtx != nil {
 		ctx = s.txCtx
