@@ -108,9 +108,8 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Result, error) {
 				return err
 			}
 			data, _ := json.Marshal(map[string]any{"is_new": in.IsNew, "page_url": ev.Visitor.PageURL, "locale": in.Locale})
-			if _, err := tx.AppendEvent(ctx, ws, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID, Type: "conversation_started", Data: data}); err != nil {
-				return err
-			}
+			// Written with the step's events, in one insert (see flush).
+			res.events = append(res.events, storage.NewEvent{ConversationID: conv.ID, AssistantID: conv.AssistantID, VersionID: conv.VersionID, Type: "conversation_started", Data: data})
 			if err := s.outbox(ctx, tx, conv, "conversation.created", nil); err != nil {
 				return err
 			}
