@@ -158,11 +158,7 @@ func (a *AgentSockets) Mount(app *fiber.App) {
 	}
 	a.facts = newPreviewCache(a.Store, previewCacheSize)
 	a.sockets = newSocketSet[*agentConn](a.MaxSockets, MaxAgentSocketsPerUser, "too many agent sockets for this member")
-	app.Get("/api/v1/agent/ws", a.admit, websocket.New(a.serve, websocket.Config{
-		HandshakeTimeout: 10 * time.Second,
-		ReadBufferSize:   4096,
-		WriteBufferSize:  4096,
-	}))
+	app.Get("/api/v1/agent/ws", a.admit, websocket.New(a.serve, WebsocketConfig()))
 }
 
 // admit checks the upgrade request: the session cookie, the Origin, and

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -72,17 +73,12 @@ func New(d Deps) *Server {
 		d.Now = time.Now
 	}
 	s := &Server{deps: d}
-	s.app = fiber.New(fiber.Config{
-		AppName:               "frontdesk",
-		DisableStartupMessage: true,
-		BodyLimit:             d.Config.MaxBodyBytes,
-		ReadTimeout:           15 * time.Second,
-		WriteTimeout:          15 * time.Second,
-		IdleTimeout:           90 * time.Second,
-		// Bounds the request line and headers (slowloris and header floods).
-		ReadBufferSize: 16 << 10,
-		ErrorHandler:   s.fiberError,
-	})
+	fc := ConnectionConfig()
+	fc.AppName = "frontdesk"
+	fc.DisableStartupMessage = true
+	fc.BodyLimit = d.Config.MaxBodyBytes
+	fc.ErrorHandler = s.fiberError
+	s.app = fiber.New(fc)
 	// A panic in a handler answers 500 and the process stays up.
 	s.app.Use(recover.New())
 	if d.Middleware != nil {
@@ -106,6 +102,38 @@ func New(d Deps) *Server {
 		r.Register(s.api)
 	}
 	return s
+}
+
+// MaxRequestHeaderBytes bounds a request's line and headers together
+// (fiber's ReadBufferSize): slowloris and header floods get no more, and a
+// request over it is answered 431. 8 KiB is the per-line default of nginx
+// and Apache; Frontdesk's own requests need well under 2 KiB (the widget's
+// upgrade, or an admin's session cookie and CSRF header), and the rest
+// leaves room for the cookies a parent domain sets (analytics, consent).
+// With ReduceMemoryUsage the buffer is only held while a request is read:
+// a websocket keeps none of it after the upgrade.
+const MaxRequestHeaderBytes = 8 << 10
+
+// ConnectionConfig returns the fiber settings of the connection path:
+// timeouts, the request header bound and buffer handling. The server
+// starts from it, and so does the bench's echo floor, so that the floor
+// runs the product's stack with the product's buffers.
+func ConnectionConfig() fiber.Config {
+	return fiber.Config{
+		ReadTimeout:    15 * time.Second,
+		WriteTimeout:   15 * time.Second,
+		IdleTimeout:    90 * time.Second,
+		ReadBufferSize: MaxRequestHeaderBytes,
+		// Return fasthttp's read and write buffers to its pools as soon as
+		// a request has been read and its response written, rather than
+		// keeping them with the connection. For a websocket this matters:
+		// on a hijack fasthttp hands its read buffer (ReadBufferSize
+		// bytes) to the hijacked connection unless it has been released,
+		// so every idle socket would hold one for its whole life. For
+		// keep-alive HTTP connections it costs a pool get and put per
+		// request.
+		ReduceMemoryUsage: true,
+	}
 }
 
 // App returns the fiber app, for mounting more handlers and for serving.
@@ -234,8 +262,13 @@ func (s *Server) fiberError(c *fiber.Ctx, err error) error {
 	if fe, ok := err.(*fiber.Error); ok {
 		status, detail = fe.Code, fe.Message
 	}
-	if status == http.StatusRequestEntityTooLarge {
+	code := codeForStatus(status)
+	switch status {
+	case http.StatusRequestEntityTooLarge:
 		detail = "the request body is over the limit"
+	case http.StatusRequestHeaderFieldsTooLarge:
+		code = "too_large"
+		detail = fmt.Sprintf("the request line and headers are over the limit of %d bytes", MaxRequestHeaderBytes)
 	}
-	return writeFiberProblem(c, problem(status, codeForStatus(status), detail))
+	return writeFiberProblem(c, problem(status, code, detail))
 }

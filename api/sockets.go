@@ -10,6 +10,37 @@ import (
 	"github.com/frontdesk/frontdesk/wire"
 )
 
+// Websocket buffers of the visitor and agent sockets. The bench's echo
+// floor uses WebsocketConfig too, so it measures the same stack.
+const (
+	// SocketReadBufferSize is a socket's read buffer, kept for its whole
+	// life (the library has no pool for it). Client frames are small (a
+	// message is at most wire.MaxFrameBytes, usually a few hundred
+	// bytes); a larger frame is read through the buffer in pieces.
+	SocketReadBufferSize = 1024
+	// SocketWriteBufferSize is the buffer a frame is written through. It
+	// is taken from socketWriteBuffers for each write and given back
+	// after it, so an idle socket holds none.
+	SocketWriteBufferSize = 4096
+	// socketHandshakeTimeout bounds the websocket handshake.
+	socketHandshakeTimeout = 10 * time.Second
+)
+
+// socketWriteBuffers is the one write buffer pool of every socket with
+// SocketWriteBufferSize (the library wants one pool per size).
+var socketWriteBuffers sync.Pool
+
+// WebsocketConfig returns the upgrade settings every Frontdesk websocket
+// uses: the buffer sizes above and the shared write buffer pool.
+func WebsocketConfig() websocket.Config {
+	return websocket.Config{
+		HandshakeTimeout: socketHandshakeTimeout,
+		ReadBufferSize:   SocketReadBufferSize,
+		WriteBufferSize:  SocketWriteBufferSize,
+		WriteBufferPool:  &socketWriteBuffers,
+	}
+}
+
 // kickable is a socket the server can close with a code.
 type kickable interface {
 	comparable

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -16,7 +18,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"github.com/frontdesk/frontdesk/auth"
 	"github.com/frontdesk/frontdesk/chat"
+	"github.com/frontdesk/frontdesk/config"
 	"github.com/frontdesk/frontdesk/realtime"
 	"github.com/frontdesk/frontdesk/storage"
 	"github.com/frontdesk/frontdesk/wire"
@@ -30,6 +34,29 @@ const (
 	DefaultMaxVisitorSockets = 20_000
 	// WidgetHistoryLimit is how many messages the history endpoint returns.
 	WidgetHistoryLimit = 200
+	// VisitorSubscriptionBuffer is the broker buffer of a visitor socket's
+	// subscription to its conversation. The socket's writer drains it as
+	// events come, so it only fills while a write to the client is stuck
+	// (a step publishes a handful of events); then the events past it are
+	// dropped and the client is sent a resync, as for any slow
+	// subscriber. The broker's default (realtime.DefaultBufferSize, 256
+	// slots) would cost 6 KiB per idle visitor.
+	VisitorSubscriptionBuffer = 16
+	// limiterTimeout bounds one call to the shared rate limiter (a Redis
+	// round trip); past it the attempt is refused.
+	limiterTimeout = 2 * time.Second
+	// limiterFailedRetry is the retry delay given when the limiter failed.
+	limiterFailedRetry = 10 * time.Second
+)
+
+// Default visitor limits shared by all nodes (config.Config's
+// VisitorStartsPerMinute and VisitorMessagesPerMinute).
+var (
+	// DefaultVisitorStartRate bounds new conversations per client address.
+	DefaultVisitorStartRate = auth.Rate{Limit: config.DefaultVisitorStartsPerMinute, Window: time.Minute}
+	// DefaultVisitorMessageRate bounds visitor messages per conversation,
+	// over all of its sockets.
+	DefaultVisitorMessageRate = auth.Rate{Limit: config.DefaultVisitorMessagesPerMinute, Window: time.Minute}
 )
 
 // WidgetObserver is told about visitor sockets opening and closing
@@ -62,6 +89,26 @@ type Widget struct {
 	// shorten them.
 	HelloTimeout, IdleTimeout, PingInterval time.Duration
 	ReplayLimit                             int
+	// Limiter counts conversation starts and visitor messages. It must be
+	// shared by every node (auth.NewRedisLimiter), or each node grants
+	// the whole allowance. Defaults to a memory limiter of this node.
+	Limiter auth.Limiter
+	// StartRate bounds the conversations one client address may start
+	// (a hello without a token of an open conversation). Defaults to
+	// DefaultVisitorStartRate.
+	StartRate auth.Rate
+	// MessageRate bounds the messages of one conversation, over all of
+	// its sockets on every node; the per-socket frame limit
+	// (wire.RateLimit) applies besides. Defaults to
+	// DefaultVisitorMessageRate.
+	MessageRate auth.Rate
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (see auth.ClientIP), as for the login limits. Defaults to
+	// none: the socket's peer is the client.
+	TrustedProxies []netip.Prefix
+	// SubscriptionBuffer is the broker buffer of a visitor socket.
+	// Defaults to VisitorSubscriptionBuffer.
+	SubscriptionBuffer int
 
 	sockets *socketSet[*session]
 }
@@ -92,12 +139,20 @@ func (w *Widget) Mount(app *fiber.App) {
 	if w.ReplayLimit <= 0 {
 		w.ReplayLimit = wire.MaxReplayEvents
 	}
+	if w.Limiter == nil {
+		w.Limiter = auth.NewMemoryLimiter(auth.MemoryLimiterOptions{Now: w.Now})
+	}
+	if w.StartRate.Limit <= 0 || w.StartRate.Window <= 0 {
+		w.StartRate = DefaultVisitorStartRate
+	}
+	if w.MessageRate.Limit <= 0 || w.MessageRate.Window <= 0 {
+		w.MessageRate = DefaultVisitorMessageRate
+	}
+	if w.SubscriptionBuffer <= 0 {
+		w.SubscriptionBuffer = VisitorSubscriptionBuffer
+	}
 	w.sockets = newSocketSet[*session](w.MaxSockets, MaxVisitorSocketsPerIP, "too many connections from this address")
-	app.Get("/api/v1/widget/ws", w.admit, websocket.New(w.serve, websocket.Config{
-		HandshakeTimeout: 10 * time.Second,
-		ReadBufferSize:   4096,
-		WriteBufferSize:  4096,
-	}))
+	app.Get("/api/v1/widget/ws", w.admit, websocket.New(w.serve, WebsocketConfig()))
 	app.Get("/api/v1/widget/history", w.history)
 }
 
@@ -196,7 +251,8 @@ func (w *Widget) admit(c *fiber.Ctx) error {
 	if err != nil {
 		return sendProblem(c, err)
 	}
-	ip := c.Context().RemoteIP().String()
+	addr := auth.ClientIP(c.Context().RemoteAddr().String(), c.Get(fiber.HeaderXForwardedFor), w.TrustedProxies)
+	ip := addr.String()
 	if p := w.sockets.admit(ip); p != nil {
 		if p.Status == http.StatusTooManyRequests {
 			c.Set(fiber.HeaderRetryAfter, "10")
@@ -204,8 +260,58 @@ func (w *Widget) admit(c *fiber.Ctx) error {
 		return sendProblem(c, p)
 	}
 	c.Locals(channelLocal, ch)
-	c.Locals("ip", ip)
+	c.Locals(addrLocal, addr)
 	return c.Next()
+}
+
+// addrLocal is the Locals key of the client's address (a netip.Addr).
+const addrLocal = "fd_addr"
+
+// take counts one attempt under key against rate on the shared limiter and
+// reports whether it is allowed and, if not, when one would be. A limiter
+// that cannot decide refuses, as the login limits do: failing open would
+// lift every limit whenever Redis is down.
+func (w *Widget) take(limit, key string, rate auth.Rate) (bool, time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), limiterTimeout)
+	defer cancel()
+	d, err := w.Limiter.Take(ctx, key, rate)
+	if err != nil {
+		w.Logger.Error("widget: rate limiter failed; refusing", "limit", limit, "err", err)
+		return false, limiterFailedRetry
+	}
+	return d.Allowed, d.RetryAfter
+}
+
+// refund gives back an attempt whose work failed on the server's side.
+func (w *Widget) refund(key string, rate auth.Rate) {
+	ctx, cancel := context.WithTimeout(context.Background(), limiterTimeout)
+	defer cancel()
+	if err := w.Limiter.Refund(ctx, key, rate); err != nil {
+		w.Logger.Warn("widget: rate limiter refund failed", "err", err)
+	}
+}
+
+// startKey and messageKey are the limiter keys of the visitor limits.
+func startKey(addr netip.Addr) string { return "start:" + auth.AddressKey(addr) }
+func messageKey(ws, conv string) string {
+	return "message:" + ws + ":" + conv
+}
+
+// rateText says a rate for people: "60 per minute".
+func rateText(r auth.Rate) string {
+	if r.Window == time.Minute {
+		return fmt.Sprintf("%d per minute", r.Limit)
+	}
+	return fmt.Sprintf("%d per %s", r.Limit, r.Window)
+}
+
+// retryText rounds a retry delay up to whole seconds: "retry in 3s".
+func retryText(d time.Duration) string {
+	secs := int64((d + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return fmt.Sprintf("retry in %ds", secs)
 }
 
 // Shutdown tells every visitor socket to go away (1001), so widgets
@@ -217,11 +323,15 @@ func (w *Widget) Shutdown() { w.sockets.shutdown() }
 type session struct {
 	w    *Widget
 	conn *websocket.Conn
+	// ch is the channel, until the hello is done.
 	ch   *storage.Channel
-	conv *storage.Conversation
-	out  chan []byte
-	subs chan realtime.Subscription
-	done chan struct{}
+	addr netip.Addr
+	// ws and conv name the conversation once the hello is done; the
+	// conversation row itself is not kept.
+	ws, conv string
+	out      chan []byte
+	subs     chan realtime.Subscription
+	done     chan struct{}
 	// readerDone is closed when the read loop has returned.
 	readerDone chan struct{}
 	once       sync.Once
@@ -253,10 +363,13 @@ func (s *session) send(frame []byte) {
 
 func (w *Widget) serve(conn *websocket.Conn) {
 	ch := conn.Locals(channelLocal).(*storage.Channel)
-	ip, _ := conn.Locals("ip").(string)
-	s := &session{w: w, conn: conn, ch: ch, out: make(chan []byte, wire.SendQueueSize), subs: make(chan realtime.Subscription, 1), done: make(chan struct{}), readerDone: make(chan struct{})}
+	addr, _ := conn.Locals(addrLocal).(netip.Addr)
+	// The connection keeps its locals for its whole life; the session
+	// holds what it needs.
+	conn.Locals(channelLocal, nil)
+	s := &session{w: w, conn: conn, ch: ch, addr: addr, out: make(chan []byte, wire.SendQueueSize), subs: make(chan realtime.Subscription, 1), done: make(chan struct{}), readerDone: make(chan struct{})}
 	w.sockets.add(s)
-	defer w.sockets.release(s, ip)
+	defer w.sockets.release(s, addr.String())
 	if w.Observer != nil {
 		w.Observer.WebsocketOpened("visitor")
 	}
@@ -401,59 +514,100 @@ func (s *session) readLoop() {
 			s.kick(wire.CloseRateLimited, "flooding")
 			return
 		}
-		f, err := wire.DecodeClient(data)
-		if err != nil {
-			var fe *wire.FrameError
-			if errors.As(err, &fe) {
-				s.send(wire.Encode(fe.Frame()))
-				if !helloDone {
-					s.kick(wire.CloseProtocol, "bad hello")
-					return
-				}
-				continue
-			}
-			s.kick(wire.CloseProtocol, "bad frame")
+		// Everything past the read runs on a goroutine of its own (see
+		// offload), so the reader's stack stays as small as reading needs.
+		stop := false
+		offload(func() { stop = s.handle(data, &helloDone) })
+		if stop {
 			return
 		}
-		if !helloDone {
-			h, ok := f.(*wire.Hello)
-			if !ok {
-				s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeNotReady, Message: "send hello first"}))
-				s.kick(wire.CloseProtocol, "hello expected")
-				return
-			}
-			if code, reason := s.hello(h); code != 0 {
-				s.kick(code, reason)
-				return
-			}
-			helloDone = true
+		if helloDone {
 			welcomed.Store(true)
-			continue
 		}
-		switch f := f.(type) {
-		case *wire.Hello:
-			s.kick(wire.CloseProtocol, "repeated hello")
-			return
-		case *wire.ClientMessage:
-			s.message(f)
-		case *wire.Resume:
-			s.replay(f.LastSeq)
-		case *wire.ClientTyping:
-			// Typing reaches the agents watching the chat; it is not stored.
-			_ = s.w.Broker.Publish(context.Background(), chat.ConversationTopic(s.conv.WorkspaceID, s.conv.ID),
-				wire.Encode(&wire.Typing{Author: wire.AuthorVisitor, On: f.On}))
-		case *wire.Ping:
-			s.send(wire.Encode(&wire.Pong{}))
+	}
+}
+
+// handle decodes and answers one client frame. It reports whether the
+// socket is done (it has been kicked). helloDone is set once the hello has
+// been answered.
+func (s *session) handle(data []byte, helloDone *bool) (stop bool) {
+	f, err := wire.DecodeClient(data)
+	if err != nil {
+		var fe *wire.FrameError
+		if errors.As(err, &fe) {
+			s.send(wire.Encode(fe.Frame()))
+			if !*helloDone {
+				s.kick(wire.CloseProtocol, "bad hello")
+				return true
+			}
+			return false
 		}
+		s.kick(wire.CloseProtocol, "bad frame")
+		return true
+	}
+	if !*helloDone {
+		h, ok := f.(*wire.Hello)
+		if !ok {
+			s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeNotReady, Message: "send hello first"}))
+			s.kick(wire.CloseProtocol, "hello expected")
+			return true
+		}
+		if code, reason := s.hello(h); code != 0 {
+			s.kick(code, reason)
+			return true
+		}
+		*helloDone = true
+		return false
+	}
+	switch f := f.(type) {
+	case *wire.Hello:
+		s.kick(wire.CloseProtocol, "repeated hello")
+		return true
+	case *wire.ClientMessage:
+		s.message(f)
+	case *wire.Resume:
+		s.replay(f.LastSeq)
+	case *wire.ClientTyping:
+		// Typing reaches the agents watching the chat; it is not stored.
+		_ = s.w.Broker.Publish(context.Background(), chat.ConversationTopic(s.ws, s.conv),
+			wire.Encode(&wire.Typing{Author: wire.AuthorVisitor, On: f.On}))
+	case *wire.Ping:
+		s.send(wire.Encode(&wire.Pong{}))
+	}
+	return false
+}
+
+// offload runs fn on a goroutine of its own and waits for it, passing on
+// a panic. The reader goroutine lives as long as the socket and spends its
+// idle life parked in ReadMessage; the database work of a frame (gorm, the
+// SQLite driver) would grow its stack to tens of KiB, and a goroutine's
+// stack keeps its size until a garbage collection shrinks it. Run on a
+// short-lived goroutine instead, that stack is given back as soon as the
+// work is done, and an idle socket keeps two small stacks.
+func offload(fn func()) {
+	var panicked any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { panicked = recover() }()
+		fn()
+	}()
+	<-done
+	if panicked != nil {
+		panic(panicked)
 	}
 }
 
 // hello resumes the visitor's conversation from a valid token, or starts a
 // new one, then sends the welcome and replays what the client missed.
+// Starting one counts against the client address's StartRate, on every
+// node together; past it the hello is refused with a rate_limited error
+// and close 4008, and nothing is created.
 func (s *session) hello(h *wire.Hello) (int, string) {
 	ctx := context.Background()
 	w := s.w
 	var claims chat.VisitorClaims
+	var conv *storage.Conversation
 	returning := false
 	if h.Token != "" {
 		c, err := w.Tokens.Verify(h.Token, s.ch.ID, w.Now())
@@ -462,13 +616,19 @@ func (s *session) hello(h *wire.Hello) (int, string) {
 		}
 		claims, returning = c, true
 		if c.Conversation != "" {
-			conv, err := w.Store.GetConversation(ctx, s.ch.WorkspaceID, c.Conversation)
-			if err == nil && conv.ChannelID == s.ch.ID && conv.VisitorID == c.Visitor && conv.Status != storage.StatusClosed {
-				s.conv = conv
+			cv, err := w.Store.GetConversation(ctx, s.ch.WorkspaceID, c.Conversation)
+			if err == nil && cv.ChannelID == s.ch.ID && cv.VisitorID == c.Visitor && cv.Status != storage.StatusClosed {
+				conv = cv
 			}
 		}
 	}
-	if s.conv == nil {
+	if conv == nil {
+		key := startKey(s.addr)
+		if ok, retry := w.take("conversation starts", key, w.StartRate); !ok {
+			s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeRateLimited, Message: fmt.Sprintf(
+				"too many new conversations from this address (limit: %s); %s", rateText(w.StartRate), retryText(retry))}))
+			return wire.CloseRateLimited, "too many new conversations from this address; " + retryText(retry)
+		}
 		visitor := claims.Visitor
 		if visitor == "" {
 			visitor = "vis_" + uuid.NewString()
@@ -482,29 +642,33 @@ func (s *session) hello(h *wire.Hello) (int, string) {
 			Locale: h.Locale, PageURL: h.PageURL, Referrer: h.Referrer, Vars: vars,
 		})
 		if err != nil {
+			// Nothing was started: the attempt does not count.
+			w.refund(key, w.StartRate)
 			w.Logger.Warn("start conversation", "channel", s.ch.ID, "err", err)
 			return wire.CloseInternal, "could not start"
 		}
-		s.conv = res.Conversation
+		conv = res.Conversation
 		claims.Visitor = visitor
 	}
-	claims = chat.VisitorClaims{Workspace: s.ch.WorkspaceID, Channel: s.ch.ID, Visitor: s.conv.VisitorID, Conversation: s.conv.ID, IssuedAt: w.Now().Unix()}
+	ch := s.ch
+	s.ws, s.conv, s.ch = conv.WorkspaceID, conv.ID, nil
+	claims = chat.VisitorClaims{Workspace: ch.WorkspaceID, Channel: ch.ID, Visitor: conv.VisitorID, Conversation: conv.ID, IssuedAt: w.Now().Unix()}
 	name := "Assistant"
-	if s.conv.AssistantID != "" {
-		if a, err := w.Store.GetAssistant(ctx, s.ch.WorkspaceID, s.conv.AssistantID); err == nil {
+	if conv.AssistantID != "" {
+		if a, err := w.Store.GetAssistant(ctx, ch.WorkspaceID, conv.AssistantID); err == nil {
 			name = a.Name
 		}
 	}
 	s.send(wire.Encode(&wire.Welcome{
-		ConversationID: s.conv.ID,
+		ConversationID: conv.ID,
 		Token:          w.Tokens.Sign(claims),
-		LastSeq:        s.conv.LastSeq,
+		LastSeq:        conv.LastSeq,
 		Assistant:      wire.Participant{Name: name},
-		Language:       s.conv.Language,
+		Language:       conv.Language,
 	}))
 	// Subscribe before reading the gap from the database, so no event can
 	// fall between the two; events seen both ways are sent once, by seq.
-	sub, err := w.Broker.Subscribe(ctx, chat.ConversationTopic(s.conv.WorkspaceID, s.conv.ID))
+	sub, err := realtime.SubscribeBuffered(ctx, w.Broker, chat.ConversationTopic(s.ws, s.conv), w.SubscriptionBuffer)
 	if err != nil {
 		return wire.CloseInternal, "subscribe failed"
 	}
@@ -517,7 +681,7 @@ func (s *session) hello(h *wire.Hello) (int, string) {
 // when the gap is larger than the replay bound.
 func (s *session) replay(lastSeq int64) {
 	ctx := context.Background()
-	conv, err := s.w.Store.GetConversation(ctx, s.conv.WorkspaceID, s.conv.ID)
+	conv, err := s.w.Store.GetConversation(ctx, s.ws, s.conv)
 	if err != nil {
 		s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeInternal, Message: "could not load the conversation"}))
 		return
@@ -545,9 +709,19 @@ func (s *session) replay(lastSeq int64) {
 	}
 }
 
+// message stores a visitor message and runs the step. Each message counts
+// against the conversation's MessageRate, over all of its sockets on every
+// node; past it the message is refused with rate_limited and not stored
+// (the client may send it again later with the same client_id).
 func (s *session) message(m *wire.ClientMessage) {
 	ctx := context.Background()
-	res, err := s.w.Chat.VisitorMessage(ctx, s.conv.WorkspaceID, s.conv.ID, m.ClientID, m.Text)
+	if ok, retry := s.w.take("conversation messages", messageKey(s.ws, s.conv), s.w.MessageRate); !ok {
+		s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeRateLimited, Message: fmt.Sprintf(
+			"too many messages in this conversation (limit: %s, all its connections together); not stored, %s with the same client_id",
+			rateText(s.w.MessageRate), retryText(retry))}))
+		return
+	}
+	res, err := s.w.Chat.VisitorMessage(ctx, s.ws, s.conv, m.ClientID, m.Text)
 	switch {
 	case err == nil:
 		s.send(wire.Encode(&wire.Ack{ClientID: m.ClientID, Seq: res.Stored.Seq, Duplicate: res.Duplicate}))
@@ -562,7 +736,7 @@ func (s *session) message(m *wire.ClientMessage) {
 	case errors.Is(err, storage.ErrInvalid):
 		s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeInvalidField, Field: "text", Message: err.Error()}))
 	default:
-		s.w.Logger.Warn("visitor message", "conversation", s.conv.ID, "err", err)
+		s.w.Logger.Warn("visitor message", "conversation", s.conv, "err", err)
 		s.send(wire.Encode(&wire.ErrorFrame{Code: wire.CodeInternal, Message: "not stored; retry with the same client_id"}))
 	}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -52,3 +53,11 @@ type Limiter interface {
 	// taken.
 	Refund(ctx context.Context, key string, rate Rate) error
 }
+
+// AddressKey is the part of a limiter key that names a client address, as
+// the login limits key it: an IPv4 address as itself, an IPv6 address by
+// its /64 (one host or home usually holds a whole /64, so keying single
+// addresses would give it 2^64 allowances), the zero Addr as "unknown".
+// Other limits per client address (the widget's conversation starts) use
+// it so that every limit counts a client the same way.
+func AddressKey(a netip.Addr) string { return addrKey(a) }

@@ -28,6 +28,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/frontdesk/frontdesk/config"
+	"github.com/frontdesk/frontdesk/wire"
 )
 
 // Mode selects the servers under test.
@@ -204,6 +207,9 @@ type Report struct {
 	Ratios          *Ratios    `json:"ratios,omitempty"`
 	Targets         []Target   `json:"targets"`
 	Notes           []string   `json:"notes,omitempty"`
+	// NodeSettings are the settings the bench gives its nodes beyond
+	// where to listen and what to use (nodeSettings).
+	NodeSettings []string `json:"node_settings,omitempty"`
 	// Dir is the kept temp dir (with the server logs), when kept.
 	Dir string `json:"dir,omitempty"`
 }
@@ -240,6 +246,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{
 		Started: time.Now().UTC().Truncate(time.Second), Machine: describeMachine(), Mode: o.Mode,
 		Visitors: o.Visitors, Rate: o.Rate, DurationSeconds: o.Duration.Seconds(), WarmupSeconds: o.Warmup.Seconds(),
+		NodeSettings: append(append([]string(nil), nodeSettings...), o.Env...),
 	}
 	if o.Keep {
 		rep.Dir = dir
@@ -305,6 +312,20 @@ func pingRedis(ctx context.Context, raw string) error {
 	return nil
 }
 
+// nodeSettings are the settings every node the bench starts gets besides
+// its address, database, Redis and secret (Options.Env comes after them
+// and may override them). The bench's visitors start a conversation every
+// 6.5 messages at up to 9.5 frames a second, 10 visitors to a source
+// address: up to about 12 starts a second per address, over the
+// product's default of 60 a minute (a real widget starts one
+// conversation per visit). The start limit is raised to its maximum so
+// that the run measures the product, with the limiter still counting
+// every start; the per-conversation message limit keeps its default (a
+// bench conversation has at most 7 messages).
+var nodeSettings = []string{
+	fmt.Sprintf("FRONTDESK_VISITOR_STARTS_PER_MINUTE=%d", config.MaxVisitorRatePerMinute),
+}
+
 type sayFunc func(format string, args ...any)
 
 // runFrontdesk seeds the database, starts the nodes, measures idle
@@ -336,7 +357,8 @@ func runFrontdesk(ctx context.Context, o Options, db *database, dir string, say 
 					"FRONTDESK_SECRET=" + secret,
 					"FRONTDESK_MIGRATE=true",
 					"FRONTDESK_SHUTDOWN_TIMEOUT=5s",
-				}, o.Env...)
+				}, nodeSettings...)
+				env = append(env, o.Env...)
 				if o.Mode != Embedded {
 					env = append(env, "FRONTDESK_REDIS_URL="+o.RedisURL)
 				}
@@ -473,6 +495,9 @@ func notes(rep *Report) []string {
 	}
 	if fd.ErrorsTotal > 0 {
 		out = append(out, fmt.Sprintf("%d client errors; see the errors row and the server logs (--keep)", fd.ErrorsTotal))
+	}
+	if n := fd.Errors.Frames[string(wire.CodeRateLimited)]; n > 0 {
+		out = append(out, fmt.Sprintf("the server refused %d frames as rate_limited: the visitors went over a server limit (per socket, or the visitor limits of the node settings above), so the run measured refusals too", n))
 	}
 	if rep.Pgbench != nil && rep.Pgbench.Error != "" {
 		out = append(out, "pgbench: "+rep.Pgbench.Error)

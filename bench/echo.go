@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/frontdesk/frontdesk/api"
 	"github.com/frontdesk/frontdesk/wire"
 )
 
@@ -19,14 +20,13 @@ const EchoPath = "/ws"
 // every text frame back as it came. It serves on ln until ctx ends or
 // lifetime passes, so a forgotten one stops by itself.
 func ServeEcho(ctx context.Context, ln net.Listener, lifetime time.Duration) error {
-	app := fiber.New(fiber.Config{
-		// The product's server settings that matter on this path.
-		DisableStartupMessage: true,
-		ReadTimeout:           15 * time.Second,
-		WriteTimeout:          15 * time.Second,
-		IdleTimeout:           90 * time.Second,
-		ReadBufferSize:        16 << 10,
-	})
+	// The product's connection settings (timeouts, request header buffer
+	// and its release after the upgrade) and websocket buffers (read
+	// buffer size, pooled write buffers), from the same functions the
+	// server uses, so the floor cannot drift from the product.
+	cfg := api.ConnectionConfig()
+	cfg.DisableStartupMessage = true
+	app := fiber.New(cfg)
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	app.Get(EchoPath, func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
@@ -45,7 +45,7 @@ func ServeEcho(ctx context.Context, ln net.Listener, lifetime time.Duration) err
 				return
 			}
 		}
-	}, websocket.Config{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 4096}))
+	}, api.WebsocketConfig()))
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()

@@ -116,8 +116,12 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	m := rep.Machine
 	fmt.Fprintf(&b, "Frontdesk bench: %s; %gs measured after %gs warm-up\n", describeLoad(rep), rep.DurationSeconds, rep.WarmupSeconds)
-	fmt.Fprintf(&b, "%s, %d CPUs (%s), %d MB, %s/%s kernel %s, %s\n\n",
+	fmt.Fprintf(&b, "%s, %d CPUs (%s), %d MB, %s/%s kernel %s, %s\n",
 		rep.Started.Format("2006-01-02 15:04 MST"), m.CPUs, m.CPUModel, m.MemoryMB, m.OS, m.Arch, m.Kernel, m.GoVersion)
+	if len(rep.NodeSettings) > 0 {
+		fmt.Fprintf(&b, "node settings: %s\n", strings.Join(rep.NodeSettings, " "))
+	}
+	b.WriteString("\n")
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fd, fl := rep.Frontdesk, rep.Floor

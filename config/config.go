@@ -22,6 +22,16 @@ const (
 	DefaultShutdownTimeout = 15 * time.Second
 	DefaultMaxBodyBytes    = 6 << 20
 	DefaultRedisPrefix     = "frontdesk:"
+	// DefaultVisitorStartsPerMinute bounds new conversations per client
+	// address: an office behind one NAT address can open a new chat every
+	// second, with a burst of 60.
+	DefaultVisitorStartsPerMinute = 60
+	// DefaultVisitorMessagesPerMinute bounds visitor messages per
+	// conversation, over all its sockets on every node: two a second,
+	// with a burst of 120.
+	DefaultVisitorMessagesPerMinute = 120
+	// MaxVisitorRatePerMinute bounds both visitor limits' settings.
+	MaxVisitorRatePerMinute = 1_000_000
 )
 
 // Config is the whole configuration of a Frontdesk process.
@@ -62,6 +72,18 @@ type Config struct {
 	// each operation has its own, smaller bound (64 KiB for most, 4 MiB for
 	// graphs and playbook files, 5 MiB for attachments). Defaults to 6 MiB.
 	MaxBodyBytes int
+	// VisitorStartsPerMinute bounds the conversations one client address
+	// may start per minute, on all nodes together when Redis is set
+	// (FRONTDESK_VISITOR_STARTS_PER_MINUTE, --visitor-starts-per-minute).
+	// The whole allowance may be used at once; it is earned back evenly
+	// over the minute. Resuming a conversation does not count. Defaults
+	// to 60.
+	VisitorStartsPerMinute int
+	// VisitorMessagesPerMinute bounds the messages a visitor may send per
+	// minute in one conversation, over all its sockets on all nodes
+	// (FRONTDESK_VISITOR_MESSAGES_PER_MINUTE,
+	// --visitor-messages-per-minute). Defaults to 120.
+	VisitorMessagesPerMinute int
 }
 
 // Default returns the configuration with every default set.
@@ -72,6 +94,9 @@ func Default() Config {
 		ShutdownTimeout: DefaultShutdownTimeout,
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		RedisPrefix:     DefaultRedisPrefix,
+
+		VisitorStartsPerMinute:   DefaultVisitorStartsPerMinute,
+		VisitorMessagesPerMinute: DefaultVisitorMessagesPerMinute,
 	}
 }
 
@@ -111,13 +136,19 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 		}
 		c.ShutdownTimeout = d
 	}
-	if v := getenv("FRONTDESK_MAX_BODY_BYTES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("FRONTDESK_MAX_BODY_BYTES: %q is not a number", v))
+	integer := func(key string, dst *int) {
+		if v := getenv(key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a number", key, v))
+				return
+			}
+			*dst = n
 		}
-		c.MaxBodyBytes = n
 	}
+	integer("FRONTDESK_MAX_BODY_BYTES", &c.MaxBodyBytes)
+	integer("FRONTDESK_VISITOR_STARTS_PER_MINUTE", &c.VisitorStartsPerMinute)
+	integer("FRONTDESK_VISITOR_MESSAGES_PER_MINUTE", &c.VisitorMessagesPerMinute)
 	if len(errs) > 0 {
 		return c, nil, errors.Join(errs...)
 	}
@@ -131,6 +162,8 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "apply pending migrations at start (FRONTDESK_MIGRATE)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "seed a demo workspace and serve a demo page (FRONTDESK_DEMO)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown bound (FRONTDESK_SHUTDOWN_TIMEOUT)")
+	fs.IntVar(&c.VisitorStartsPerMinute, "visitor-starts-per-minute", c.VisitorStartsPerMinute, "new conversations per client address per minute, all nodes together (FRONTDESK_VISITOR_STARTS_PER_MINUTE)")
+	fs.IntVar(&c.VisitorMessagesPerMinute, "visitor-messages-per-minute", c.VisitorMessagesPerMinute, "visitor messages per conversation per minute, all sockets and nodes together (FRONTDESK_VISITOR_MESSAGES_PER_MINUTE)")
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
@@ -179,6 +212,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		errs = append(errs, errors.New("FRONTDESK_MAX_BODY_BYTES: must be between 1024 and 67108864"))
+	}
+	if c.VisitorStartsPerMinute < 1 || c.VisitorStartsPerMinute > MaxVisitorRatePerMinute {
+		errs = append(errs, fmt.Errorf("FRONTDESK_VISITOR_STARTS_PER_MINUTE: must be between 1 and %d", MaxVisitorRatePerMinute))
+	}
+	if c.VisitorMessagesPerMinute < 1 || c.VisitorMessagesPerMinute > MaxVisitorRatePerMinute {
+		errs = append(errs, fmt.Errorf("FRONTDESK_VISITOR_MESSAGES_PER_MINUTE: must be between 1 and %d", MaxVisitorRatePerMinute))
 	}
 	return errors.Join(errs...)
 }

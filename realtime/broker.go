@@ -73,10 +73,36 @@ type Subscription interface {
 	Close()
 }
 
+// BufferedSubscriber is a Broker that can give one subscription a buffer
+// size of its own: a consumer that drains its subscription at once (a
+// visitor socket's writer) needs few slots, and at thousands of idle
+// sockets the default's 256 slots (6 KiB each) add up. Overflow behaves as
+// for any subscription: the newest payloads are dropped for that
+// subscriber only, counted, and Lost is signalled. Both brokers of this
+// package implement it; use SubscribeBuffered rather than asserting it.
+type BufferedSubscriber interface {
+	// SubscribeBuffered is Subscribe with a buffer of size payloads (the
+	// broker's own size when size <= 0).
+	SubscribeBuffered(ctx context.Context, topic string, size int) (Subscription, error)
+}
+
+// SubscribeBuffered subscribes to topic on b with a buffer of size
+// payloads when b is a BufferedSubscriber, and with b's own buffer size
+// otherwise (a larger buffer never loses more).
+func SubscribeBuffered(ctx context.Context, b Broker, topic string, size int) (Subscription, error) {
+	if bs, ok := b.(BufferedSubscriber); ok {
+		return bs.SubscribeBuffered(ctx, topic, size)
+	}
+	return b.Subscribe(ctx, topic)
+}
+
 // Broker bounds and defaults.
 const (
 	// DefaultBufferSize is the payloads buffered per subscription.
 	DefaultBufferSize = 256
+	// MaxBufferSize bounds a subscription's buffer (SubscribeBuffered
+	// clamps larger sizes to it).
+	MaxBufferSize = 1 << 16
 	// MaxTopicBytes bounds a topic name.
 	MaxTopicBytes = 256
 	// MaxPayloadBytes bounds one payload: 64 KiB, the largest server frame
@@ -154,6 +180,18 @@ type sub struct {
 	unlink    func(*sub)
 	stats     *counters
 	log       *slog.Logger
+}
+
+// bufferSize is the buffer of a subscription asked for with size, where
+// the broker's own is def.
+func bufferSize(size, def int) int {
+	switch {
+	case size <= 0:
+		return def
+	case size > MaxBufferSize:
+		return MaxBufferSize
+	}
+	return size
 }
 
 func newSub(topic string, size int, stats *counters, log *slog.Logger, unlink func(*sub)) *sub {

@@ -85,8 +85,15 @@ func (b *MemoryBroker) Publish(ctx context.Context, topic string, payload []byte
 	return nil
 }
 
+var _ BufferedSubscriber = (*MemoryBroker)(nil)
+
 // Subscribe implements Broker.
 func (b *MemoryBroker) Subscribe(ctx context.Context, topic string) (Subscription, error) {
+	return b.SubscribeBuffered(ctx, topic, 0)
+}
+
+// SubscribeBuffered implements BufferedSubscriber.
+func (b *MemoryBroker) SubscribeBuffered(ctx context.Context, topic string, size int) (Subscription, error) {
 	if err := checkTopic(topic); err != nil {
 		return nil, err
 	}
@@ -94,7 +101,7 @@ func (b *MemoryBroker) Subscribe(ctx context.Context, topic string) (Subscriptio
 		return nil, err
 	}
 	sh := b.shard(topic)
-	s := newSub(topic, b.bufSize, &b.stats, b.log, b.unlink)
+	s := newSub(topic, bufferSize(size, b.bufSize), &b.stats, b.log, b.unlink)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	// Checked under the shard lock: Close sets the flag before it takes the

@@ -185,6 +185,14 @@ func (b *RedisBroker) Publish(ctx context.Context, topic string, payload []byte)
 // While the broker knows Redis is down it fails fast with ErrUnavailable
 // instead of waiting for a dial.
 func (b *RedisBroker) Subscribe(ctx context.Context, topic string) (Subscription, error) {
+	return b.SubscribeBuffered(ctx, topic, 0)
+}
+
+var _ BufferedSubscriber = (*RedisBroker)(nil)
+
+// SubscribeBuffered implements BufferedSubscriber; it is Subscribe with a
+// buffer of size payloads.
+func (b *RedisBroker) SubscribeBuffered(ctx context.Context, topic string, size int) (Subscription, error) {
 	if err := checkTopic(topic); err != nil {
 		return nil, err
 	}
@@ -195,7 +203,7 @@ func (b *RedisBroker) Subscribe(ctx context.Context, topic string) (Subscription
 		return nil, fmt.Errorf("realtime: redis subscribe to %q: %w", topic, ErrUnavailable)
 	}
 	name := b.cfg.Prefix + topic
-	s := newSub(topic, b.cfg.BufferSize, &b.stats, b.log, b.unlink)
+	s := newSub(topic, bufferSize(size, b.cfg.BufferSize), &b.stats, b.log, b.unlink)
 
 	b.ctl.Lock()
 	if b.closed.Load() {

@@ -64,7 +64,9 @@ const (
 	// again without the token.
 	CloseUnauthorized = 4001
 	// CloseRateLimited: the socket kept flooding after rate_limited errors
-	// (FloodRefusals within FloodWindow).
+	// (FloodRefusals within FloodWindow), or its hello would start a
+	// conversation past the starts-per-address limit that all nodes share.
+	// Wait at least 10 s before reconnecting.
 	CloseRateLimited = 4008
 	// CloseSlowConsumer: the socket's send queue (SendQueueSize) filled up
 	// because the client reads too slowly; resume reconnects and replays.

@@ -51,6 +51,7 @@ func Run(t *testing.T, newBroker NewBroker) {
 		{"ResubscribeAfterUnsubscribe", testResubscribe},
 		{"CloseEndsEverything", testClose},
 		{"SlowSubscriberDoesNotBlockOthers", testSlowSubscriber},
+		{"SmallBufferOverflowsLikeTheDefault", testSmallBuffer},
 		{"ConcurrentPublishersKeepTheirOwnOrder", testConcurrentPublishers},
 		{"ConcurrentSubscribeAndUnsubscribe", testConcurrentSubscribeUnsubscribe},
 		{"Bounds", testBounds},
@@ -307,6 +308,53 @@ func testSlowSubscriber(t *testing.T, b realtime.Broker) {
 	publish(t, b, "slow", "after")
 	require.Equal(t, "after", Receive(t, slow))
 	require.Equal(t, "after", Receive(t, fast))
+}
+
+// testSmallBuffer: a subscription with a buffer of its own size
+// (realtime.SubscribeBuffered, as visitor sockets use) overflows exactly as
+// the default one does, at its own size: the newest payloads are dropped
+// for it alone, counted, Lost is signalled, what it kept is the oldest in
+// order, and it receives again once it has caught up. A broker that cannot
+// size a subscription fails here (its default buffer drops nothing).
+func testSmallBuffer(t *testing.T, b realtime.Broker) {
+	const size, extra = 4, 6
+	small, err := realtime.SubscribeBuffered(ctx(t), b, "small", size)
+	require.NoError(t, err)
+	t.Cleanup(small.Close)
+	require.Equal(t, "small", small.Topic())
+	fast := subscribe(t, b, "small")
+	// In lockstep with the fast subscriber, as in testSlowSubscriber, so
+	// every payload has reached both before the next is published.
+	for i := range size + extra {
+		publish(t, b, "small", fmt.Sprint(i))
+		require.Equal(t, fmt.Sprint(i), Receive(t, fast))
+	}
+	require.Zero(t, fast.Dropped())
+	require.Equal(t, uint64(extra), small.Dropped())
+	select {
+	case <-small.Lost():
+	case <-time.After(Timeout):
+		t.Fatal("the small subscription got no loss signal")
+	}
+	for i := range size {
+		require.Equal(t, fmt.Sprint(i), Receive(t, small))
+	}
+	publish(t, b, "small", "after")
+	require.Equal(t, "after", Receive(t, small))
+	require.Equal(t, "after", Receive(t, fast))
+	// Sizes at or below zero mean the broker's own buffer.
+	def, err := realtime.SubscribeBuffered(ctx(t), b, "small-default", 0)
+	require.NoError(t, err)
+	t.Cleanup(def.Close)
+	pace := subscribe(t, b, "small-default")
+	for i := range realtime.DefaultBufferSize + 1 {
+		publish(t, b, "small-default", fmt.Sprint(i))
+		require.Equal(t, fmt.Sprint(i), Receive(t, pace))
+	}
+	require.Equal(t, uint64(1), def.Dropped())
+	for i := range realtime.DefaultBufferSize {
+		require.Equal(t, fmt.Sprint(i), Receive(t, def))
+	}
 }
 
 func testConcurrentPublishers(t *testing.T, b realtime.Broker) {
