@@ -51,16 +51,21 @@ func isHTTPS(raw string) bool {
 
 // memberBody is a person as the API shows them; never their password hash.
 type memberBody struct {
-	ID               string    `json:"id"`
-	Email            string    `json:"email"`
-	Name             string    `json:"name"`
-	Role             string    `json:"role" enum:"owner,admin,agent"`
-	ManageAssistants bool      `json:"manage_assistants" doc:"May build and publish assistants."`
-	CreatedAt        time.Time `json:"created_at"`
+	ID               string     `json:"id"`
+	Email            string     `json:"email"`
+	Name             string     `json:"name"`
+	Role             string     `json:"role" enum:"owner,admin,agent"`
+	ManageAssistants bool       `json:"manage_assistants" doc:"May build and publish assistants."`
+	Active           bool       `json:"active" doc:"False once an admin deactivated the member: they cannot sign in, and their sessions and API tokens were revoked."`
+	DeactivatedAt    *time.Time `json:"deactivated_at,omitempty" doc:"When the member was deactivated; absent while active."`
+	CreatedAt        time.Time  `json:"created_at"`
 }
 
 func memberOf(u storage.User) memberBody {
-	return memberBody{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), ManageAssistants: u.ManageAssistants, CreatedAt: u.CreatedAt}
+	return memberBody{
+		ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), ManageAssistants: u.ManageAssistants,
+		Active: u.Active(), DeactivatedAt: u.DeactivatedAt, CreatedAt: u.CreatedAt,
+	}
 }
 
 type authWorkspaceBody struct {

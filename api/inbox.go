@@ -359,6 +359,9 @@ func (r *InboxRoutes) reassign(ctx context.Context, in *reassignInput) (*inboxCo
 		}
 		return nil, storeError(err, "member")
 	}
+	if !u.Active() {
+		return nil, invalid("member is deactivated", fieldError("body.assignee_id", "this member is deactivated; reactivate them or pick another", *in.Body.AssigneeID))
+	}
 	name := u.Name
 	if name == "" {
 		name = u.Email

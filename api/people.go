@@ -9,6 +9,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/frontdesk/frontdesk/auth"
+	"github.com/frontdesk/frontdesk/chat"
 	"github.com/frontdesk/frontdesk/storage"
 )
 
@@ -18,6 +19,12 @@ import (
 type PeopleRoutes struct {
 	Service *auth.Service
 	Store   *storage.Store
+	// Presence, when set, is the agents' presence table (the server's
+	// chat.GracefulPresence): a deactivated member is set offline in it at
+	// once, so the handover node stops counting them. Without it they go
+	// offline when their agent socket, whose session was revoked, is
+	// closed (within a minute) and its grace period ends.
+	Presence chat.PresenceTable
 }
 
 var _ Routes = (*PeopleRoutes)(nil)
@@ -62,6 +69,7 @@ type peopleUpdateBody struct {
 	Name             *string `json:"name,omitempty" maxLength:"200"`
 	Role             *string `json:"role,omitempty" enum:"agent,admin"`
 	ManageAssistants *bool   `json:"manage_assistants,omitempty"`
+	Active           *bool   `json:"active,omitempty" doc:"false deactivates the member: their sessions and API tokens are revoked at once and they cannot sign in; chats assigned to them stay assigned until reassigned. true reactivates them (their old sessions and tokens stay revoked). The owner cannot be deactivated, nor can you deactivate yourself."`
 }
 
 type peopleUpdateInput struct {
@@ -127,8 +135,11 @@ func (r *PeopleRoutes) Register(api huma.API) {
 	huma.Register(api, op, r.createUser)
 
 	op = Operation("update-user", http.MethodPatch, "/api/v1/users/{id}", "Change a member", AccessAdmin, "people")
-	op.Description = "Changes a member's name, role (agent or admin) or permission to build assistants. " +
-		"Only the owner may change the owner, and the owner's role cannot be changed."
+	op.Description = "Changes a member's name, role (agent or admin) or permission to build assistants, or deactivates or reactivates them (`active`). " +
+		"Only the owner may change the owner, and the owner's role cannot be changed. " +
+		"Deactivating revokes every session and API token of the member, so their next request gets 401, and refuses their sign-in like a wrong password; " +
+		"the chats assigned to them stay assigned until an admin reassigns them. " +
+		"The owner cannot be deactivated (403 `owner_cannot_be_deactivated`), nor can the caller deactivate themselves (403 `cannot_deactivate_self`)."
 	op.Errors = append(op.Errors, http.StatusNotFound, http.StatusUnprocessableEntity)
 	huma.Register(api, op, r.updateUser)
 
@@ -185,17 +196,26 @@ func (r *PeopleRoutes) updateUser(ctx context.Context, in *peopleUpdateInput) (*
 	if err != nil {
 		return nil, storeError(err, "user")
 	}
-	upd := auth.MemberUpdate{Name: in.Body.Name, ManageAssistants: in.Body.ManageAssistants}
+	upd := auth.MemberUpdate{Name: in.Body.Name, ManageAssistants: in.Body.ManageAssistants, Active: in.Body.Active}
 	if in.Body.Role != nil {
 		role := storage.Role(*in.Body.Role)
 		upd.Role = &role
 	}
 	u, err := r.Service.UpdateMember(ctx, *actor, in.ID, upd)
-	if errors.Is(err, storage.ErrNotFound) {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
 		return nil, notFound("user")
-	}
-	if err != nil {
+	case errors.Is(err, auth.ErrOwnerDeactivation):
+		return nil, problem(http.StatusForbidden, "owner_cannot_be_deactivated", "the owner cannot be deactivated",
+			fieldError("body.active", "the owner cannot be deactivated", false))
+	case errors.Is(err, auth.ErrSelfDeactivation):
+		return nil, problem(http.StatusForbidden, "cannot_deactivate_self", "you cannot deactivate yourself; ask another admin or the owner",
+			fieldError("body.active", "you cannot deactivate yourself", false))
+	case err != nil:
 		return nil, authError(err)
+	}
+	if !u.Active() && r.Presence != nil {
+		r.Presence.Set(u.WorkspaceID, u.ID, chat.Offline)
 	}
 	return &peopleMemberOutput{Body: memberOf(*u)}, nil
 }

@@ -19,6 +19,14 @@
 // logout, or when the password changes. Every sign-in makes a new session:
 // the id a browser held before signing in is never promoted.
 //
+// # Deactivated members
+//
+// An admin may deactivate a member (UpdateMember with Active false): their
+// sessions and API tokens are revoked in the same transaction, Login
+// answers them ErrInvalidCredentials as for a wrong password, and
+// SessionCaller and TokenCaller refuse any credential of theirs. The owner
+// cannot be deactivated, nor can anyone deactivate themselves.
+//
 // # Rate limits
 //
 // Login attempts are limited per client address and per email through the
@@ -41,7 +49,8 @@
 // # Errors
 //
 // Methods return this package's sentinels (ErrInvalidCredentials,
-// ErrUnauthenticated, ErrForbidden, ErrWeakPassword, ErrInvalidEmail,
+// ErrUnauthenticated, ErrForbidden and the ErrOwnerDeactivation and
+// ErrSelfDeactivation that wrap it, ErrWeakPassword, ErrInvalidEmail,
 // ErrAlreadySetUp), a *RateLimitedError or an *AmbiguousError, or a storage
 // sentinel from package storage. The API maps them to problem details.
 package auth

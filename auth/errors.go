@@ -23,6 +23,12 @@ var (
 	ErrInvalidEmail = errors.New("auth: invalid email address")
 	// ErrAlreadySetUp: first-run setup was already done.
 	ErrAlreadySetUp = errors.New("auth: this instance is already set up")
+	// ErrOwnerDeactivation: the workspace's owner cannot be deactivated.
+	// It wraps ErrForbidden.
+	ErrOwnerDeactivation = fmt.Errorf("%w: the owner cannot be deactivated", ErrForbidden)
+	// ErrSelfDeactivation: nobody may deactivate themselves (an admin
+	// would lock themselves out with no way back). It wraps ErrForbidden.
+	ErrSelfDeactivation = fmt.Errorf("%w: you cannot deactivate yourself", ErrForbidden)
 )
 
 // RateLimitedError is returned when an attempt is over a rate limit.

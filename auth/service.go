@@ -200,8 +200,11 @@ func (s *Service) checkCredentials(ctx context.Context, email, password, workspa
 	var matched []storage.User
 	for _, u := range candidates {
 		hash := u.PasswordHash
-		if hash == "" {
-			// No password login for this account; same cost as a check.
+		if hash == "" || !u.Active() {
+			// No password login for this account (none set, or the member
+			// was deactivated); same cost as a check, and the same answer
+			// as a wrong password, so a deactivated account is not told
+			// apart from an unknown one.
 			hash = s.dummy(ctx)
 			_, _ = s.hasher.Verify(ctx, hash, password)
 			continue
@@ -322,7 +325,8 @@ func (s *Service) revokeToken(ctx context.Context, token string) {
 }
 
 // SessionCaller resolves a session token. Unknown, revoked, idle or expired
-// sessions, and sessions of deleted users, give ErrUnauthenticated.
+// sessions, and sessions of deleted or deactivated users, give
+// ErrUnauthenticated.
 func (s *Service) SessionCaller(ctx context.Context, token string) (*Caller, error) {
 	if !wellFormedToken(token) {
 		return nil, ErrUnauthenticated
@@ -345,6 +349,11 @@ func (s *Service) SessionCaller(ctx context.Context, token string) (*Caller, err
 	if err != nil {
 		return nil, err
 	}
+	if !u.Active() {
+		// Deactivation revokes the sessions too; this also refuses one
+		// that a login racing the deactivation started.
+		return nil, ErrUnauthenticated
+	}
 	if now.Sub(sess.LastSeenAt) >= TouchInterval {
 		if err := s.store.TouchSession(ctx, sess.WorkspaceID, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			// The request may go on; the session just looks idler.
@@ -356,7 +365,7 @@ func (s *Service) SessionCaller(ctx context.Context, token string) (*Caller, err
 }
 
 // TokenCaller resolves an API token. Unknown or revoked tokens, and tokens
-// of deleted users, give ErrUnauthenticated. The token acts with its user's
+// of deleted or deactivated users, give ErrUnauthenticated. The token acts with its user's
 // current role.
 func (s *Service) TokenCaller(ctx context.Context, token string) (*Caller, error) {
 	if !wellFormedAPIToken(token) {
@@ -378,6 +387,9 @@ func (s *Service) TokenCaller(ctx context.Context, token string) (*Caller, error
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !u.Active() {
+		return nil, ErrUnauthenticated
 	}
 	if tok.LastUsedAt == nil || s.opts.Now().Sub(*tok.LastUsedAt) >= TouchInterval {
 		if err := s.store.TouchAPIToken(ctx, tok.WorkspaceID, tok.ID, TouchInterval); err != nil {
@@ -503,12 +515,24 @@ type MemberUpdate struct {
 	Name             *string
 	Role             *storage.Role
 	ManageAssistants *bool
+	// Active false deactivates the member, true reactivates them.
+	Active *bool
 }
 
 // UpdateMember changes a member on behalf of actor, an admin or the owner
 // of the same workspace. The owner role cannot be granted, the owner's role
 // cannot be changed, and only the owner may change the owner at all; those
 // give ErrForbidden. A user of another workspace gives storage.ErrNotFound.
+//
+// Active false deactivates the member: in the same transaction as the
+// other changes it records the time, revokes every session of the member
+// and every API token they made, so their next request gets
+// ErrUnauthenticated; Login then refuses them as it refuses a wrong
+// password. The owner cannot be deactivated (ErrOwnerDeactivation), nor
+// can the actor deactivate themselves (ErrSelfDeactivation). Active true
+// reactivates them: they may sign in again with their password, but their
+// old sessions and tokens stay revoked. The chats assigned to a
+// deactivated member stay assigned to them until an admin reassigns them.
 func (s *Service) UpdateMember(ctx context.Context, actor storage.User, targetID string, in MemberUpdate) (*storage.User, error) {
 	if actor.Role != storage.RoleOwner && actor.Role != storage.RoleAdmin {
 		return nil, ErrForbidden
@@ -519,6 +543,16 @@ func (s *Service) UpdateMember(ctx context.Context, actor storage.User, targetID
 	target, err := s.store.GetUser(ctx, actor.WorkspaceID, targetID)
 	if err != nil {
 		return nil, err
+	}
+	if in.Active != nil && !*in.Active {
+		// Before the owner rule, so an admin asking to deactivate the
+		// owner is told the reason that holds for everyone.
+		if target.Role == storage.RoleOwner {
+			return nil, ErrOwnerDeactivation
+		}
+		if target.ID == actor.ID {
+			return nil, ErrSelfDeactivation
+		}
 	}
 	if target.Role == storage.RoleOwner {
 		if actor.Role != storage.RoleOwner {
@@ -533,7 +567,28 @@ func (s *Service) UpdateMember(ctx context.Context, actor storage.User, targetID
 		name := strings.TrimSpace(*in.Name)
 		upd.Name = &name
 	}
-	u, err := s.store.UpdateUser(ctx, actor.WorkspaceID, targetID, upd)
+	ws := actor.WorkspaceID
+	var u *storage.User
+	err = s.store.InTx(ctx, func(tx *storage.Store) error {
+		var err error
+		if u, err = tx.UpdateUser(ctx, ws, targetID, upd); err != nil {
+			return err
+		}
+		if in.Active == nil {
+			return nil
+		}
+		if u, err = tx.SetUserDeactivated(ctx, ws, targetID, !*in.Active); err != nil {
+			return err
+		}
+		if *in.Active {
+			return nil
+		}
+		if _, err := tx.RevokeUserSessions(ctx, ws, targetID, ""); err != nil {
+			return err
+		}
+		_, err = tx.RevokeUserAPITokens(ctx, ws, targetID)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

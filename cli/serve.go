@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -163,7 +164,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 		Auth:   api.NewAuthenticator(authSvc),
 		Services: []api.Routes{
 			api.NewAuthRoutes(authSvc, store, cfg.PublicURL),
-			api.NewPeopleRoutes(authSvc, store),
+			peopleRoutes(authSvc, store, s.AgentPresence),
 			&api.AssistantRoutes{Store: store},
 			&api.VersionRoutes{Store: store},
 			&api.ChannelRoutes{Store: store, PublicURL: cfg.PublicURL},
@@ -181,7 +182,18 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 	})
 	app := s.API.App()
 	api.HealthRoutes{Checks: checks, Metrics: s.Metrics.Handler()}.Mount(app)
-	s.Widget = &api.Widget{Store: store, Chat: s.Chat, Broker: s.Broker, Tokens: tokens, Observer: s.Metrics, Logger: log, PublicURL: cfg.PublicURL}
+	// The visitor limits (conversation starts per address, messages per
+	// conversation) are counted in one place for every node when Redis is
+	// set, in a limiter of their own so a flood of visitor keys cannot
+	// push the login limits' keys out of a memory limiter.
+	var visitorLimiter auth.Limiter = auth.NewMemoryLimiter(auth.MemoryLimiterOptions{})
+	if s.Redis != nil {
+		visitorLimiter = auth.NewRedisLimiter(s.Redis, auth.RedisLimiterOptions{Prefix: cfg.RedisPrefix + "visitor:"})
+	}
+	s.Widget = &api.Widget{Store: store, Chat: s.Chat, Broker: s.Broker, Tokens: tokens, Observer: s.Metrics, Logger: log, PublicURL: cfg.PublicURL,
+		Limiter:     visitorLimiter,
+		StartRate:   auth.Rate{Limit: cfg.VisitorStartsPerMinute, Window: time.Minute},
+		MessageRate: auth.Rate{Limit: cfg.VisitorMessagesPerMinute, Window: time.Minute}}
 	s.Widget.Mount(app)
 	attachments.Mount(app)
 	s.Agents.Mount(app)
@@ -253,4 +265,12 @@ func (s *Server) close() {
 		s.closers[i]()
 	}
 	s.closers = nil
+}
+
+// peopleRoutes are the team routes; a member deactivated through them goes
+// offline at once in the agents' presence.
+func peopleRoutes(authSvc *auth.Service, store *storage.Store, presence *chat.GracefulPresence) *api.PeopleRoutes {
+	r := api.NewPeopleRoutes(authSvc, store)
+	r.Presence = presence
+	return r
 }

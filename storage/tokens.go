@@ -125,6 +125,24 @@ func (s *Store) RevokeAPIToken(ctx context.Context, ws, id string) error {
 	return nil
 }
 
+// RevokeUserAPITokens revokes every live token of the user and returns how
+// many it revoked. Deactivating a member uses it: their automations stop
+// with them. Tokens stay revoked if the member is reactivated.
+func (s *Store) RevokeUserAPITokens(ctx context.Context, ws, userID string) (int64, error) {
+	if err := needWorkspace(ws); err != nil {
+		return 0, err
+	}
+	if err := needID("user id", userID); err != nil {
+		return 0, err
+	}
+	res := s.conn(ctx).Exec(`UPDATE api_tokens SET revoked_at = ?
+		WHERE workspace_id = ? AND user_id = ? AND revoked_at IS NULL`, s.now(), ws, userID)
+	if res.Error != nil {
+		return 0, wrap("revoke user api tokens", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
 // TouchAPIToken records that a token was used. It writes only when the last
 // recorded use is older than granularity, so a busy automation does not
 // turn every request into a write.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Role is what a user may do in a workspace.
@@ -35,10 +37,18 @@ type User struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// DeactivatedAt is when an admin deactivated the user; nil while they
+	// are active. A deactivated user keeps their row (their chats and
+	// messages keep their author) but cannot sign in or use a token:
+	// package auth refuses them. See SetUserDeactivated.
+	DeactivatedAt *time.Time
 }
 
 // TableName is the users table.
 func (User) TableName() string { return "users" }
+
+// Active reports whether the user is not deactivated.
+func (u *User) Active() bool { return u.DeactivatedAt == nil }
 
 // NewUser is the input of CreateUser.
 type NewUser struct {
@@ -141,4 +151,47 @@ func (s *Store) UpdateUserPassword(ctx context.Context, ws, id, passwordHash str
 		return notFound("user " + id)
 	}
 	return nil
+}
+
+// SetUserDeactivated deactivates the user (deactivated true) or reactivates
+// them (false), and returns the user. Deactivating a user who already is
+// keeps the time of the first deactivation; reactivating an active user
+// changes nothing but updated_at. A user of another workspace gives
+// ErrNotFound.
+//
+// It only records: who may deactivate whom, and revoking the user's
+// sessions (RevokeUserSessions) and API tokens (RevokeUserAPITokens) in
+// the same transaction, are package auth's job.
+func (s *Store) SetUserDeactivated(ctx context.Context, ws, id string, deactivated bool) (*User, error) {
+	if err := needWorkspace(ws); err != nil {
+		return nil, err
+	}
+	if err := needID("user id", id); err != nil {
+		return nil, err
+	}
+	var out *User
+	err := s.InTx(ctx, func(tx *Store) error {
+		now := tx.now()
+		var res *gorm.DB
+		if deactivated {
+			res = tx.conn(ctx).Exec(`UPDATE users SET deactivated_at = COALESCE(deactivated_at, ?), updated_at = ?
+				WHERE workspace_id = ? AND id = ?`, now, now, ws, id)
+		} else {
+			res = tx.conn(ctx).Exec(`UPDATE users SET deactivated_at = NULL, updated_at = ?
+				WHERE workspace_id = ? AND id = ?`, now, ws, id)
+		}
+		if res.Error != nil {
+			return wrap("set user deactivated", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return notFound("user " + id)
+		}
+		var err error
+		out, err = tx.GetUser(ctx, ws, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
