@@ -178,7 +178,7 @@ describe("admin app", () => {
     await page.waitForURL(/\/app\/assistants\/[^/]+\/builder$/);
     const id = page.url().split("/").at(-2);
     await page.getByTestId("node-greet").waitFor();
-    await page.getByTestId("save-state").filter({ hasText: "Saved" }).waitFor();
+    await page.getByTestId("save-state").filter({ hasText: /^Saved/ }).waitFor();
 
     // Add a message node from the palette, then undo and redo it.
     await page.locator('.pal[data-kind="message"]').click();
@@ -202,7 +202,7 @@ describe("admin app", () => {
     };
     await drag('[data-testid="handle-greet-next"]', '[data-testid="node-message"] .h-in');
     await drag('[data-testid="handle-message-next"]', '[data-testid="node-bye"] .h-in');
-    await page.getByTestId("save-state").filter({ hasText: "Saved" }).waitFor();
+    await page.getByTestId("save-state").filter({ hasText: /^Saved/ }).waitFor();
     let graph = (await owner.call("GET", `/assistants/${id}/draft`)).graph;
     for (let i = 0; i < 30 && !graph.edges.some((e) => e.from === "message"); i++) {
       await sleep(200);
@@ -226,7 +226,7 @@ describe("admin app", () => {
     await mark.waitFor({ state: "detached" });
     // First among greet's edges, so the default comes last.
     await page.getByRole("button", { name: "Move up" }).click();
-    await page.getByTestId("save-state").filter({ hasText: "Saved" }).waitFor();
+    await page.getByTestId("save-state").filter({ hasText: /^Saved/ }).waitFor();
 
     // Publish: the dialog shows what changed and publishes.
     await page.getByRole("button", { name: "Publish…" }).click();
@@ -262,10 +262,11 @@ describe("admin app", () => {
     assert.equal(await page.getByTestId("node-message").getAttribute("data-preview"), null);
     await pane.getByTestId("preview-vars").getByText("Ada <b>Lovelace</b>").waitFor();
     await shot(page, "builder-preview");
-    // Saving the chat as a transcript test is covered end to end by the Go
-    // tests (cli/preview_test.go); here it once raced an autosave (the
-    // preview restarts when the draft is saved), so the browser test stops
-    // at the pane's contents until that race is understood.
+    await pane.getByLabel("Test name").fill("Ada leaves a message");
+    await pane.getByRole("button", { name: "Save as transcript test" }).click();
+    await pane.getByText("Saved the transcript test “Ada leaves a message”.").waitFor();
+    const { transcripts } = await owner.call("GET", `/assistants/${id}/transcripts`);
+    assert.deepEqual(transcripts.map((t) => t.name), ["Ada leaves a message"]);
     await pane.getByRole("button", { name: "Close the preview" }).click();
     await pane.waitFor({ state: "detached" });
 
@@ -291,10 +292,95 @@ describe("admin app", () => {
     await shot(page, "builder-conflict");
     await page.getByRole("button", { name: "Load their version" }).click();
     await page.getByTestId("conflict-banner").waitFor({ state: "detached" });
+    await page.getByTestId("save-state").filter({ hasText: /^Saved/ }).waitFor();
 
-    // The versions tab lists v1.
+    // The inspector's forms. A set_variable node: a new variable, and a
+    // value whose typo is underlined as a condition's is.
+    const insp = page.getByTestId("inspector");
+    await page.locator('.pal[data-kind="set_variable"]').click();
+    await insp.getByTestId("assignments").waitFor();
+    await insp.getByLabel("Variable 1 name").fill("vip");
+    // The picker offers the variables the graph knows (the capture's here).
+    const known = await insp.getByLabel("Variable 1", { exact: true }).locator("option").allTextContents();
+    assert.ok(known.some((t) => t.startsWith("email ·")), "the picker lists email: " + JSON.stringify(known));
+    const value = insp.getByRole("textbox", { name: "Value 1" });
+    await value.fill("visitor.is_neww == false");
+    await insp.getByTestId("condition-error").waitFor();
+    assert.match(await insp.getByTestId("condition-error").textContent(), /is_neww/);
+    await value.fill("visitor.is_new == false");
+    await insp.getByTestId("condition-error").waitFor({ state: "detached" });
+    await shot(page, "builder-set-variable");
+
+    // A branch: routes in order, the default last whatever the order of
+    // adding, each with its target and condition.
+    await page.locator('.pal[data-kind="branch"]').click();
+    await insp.getByTestId("branch-routes").waitFor();
+    await insp.getByRole("button", { name: "+ Add the default route" }).click();
+    await insp.getByRole("button", { name: "+ Add a condition" }).click();
+    await insp.getByLabel("Route 1 target").selectOption("connect");
+    await insp.getByLabel("Route 2 target").selectOption("bye");
+    await insp.getByRole("textbox", { name: "Route 1 condition" }).fill("business_hours && agents.online > 0");
+    await shot(page, "builder-branch");
+
+    // Wire them in: set_variable → branch by dragging, message → set_variable
+    // in place of message → bye, and the handover's claimed path to bye in
+    // place of chat_closed, which goes; message gets a label. (The checks
+    // panel is closed and the graph laid out, so the canvas has room; nodes
+    // are selected with a click event, as the minimap may cover one.)
+    await page.getByTestId("checks-toggle").click();
+    await page.getByRole("button", { name: "Auto-layout" }).click();
+    await sleep(500);
+    await drag('[data-testid="handle-set_variable-next"]', '[data-testid="node-branch"] .h-in');
+    await page.getByTestId("node-message").dispatchEvent("click");
+    await insp.getByLabel("Label", { exact: true }).fill("French speakers");
+    await insp.getByRole("button", { name: /→ bye/ }).click();
+    await insp.getByLabel("To", { exact: true }).selectOption("set_variable");
+    await page.getByTestId("node-connect").dispatchEvent("click");
+    await insp.getByRole("button", { name: /→ chat_closed/ }).click();
+    await insp.getByLabel("To", { exact: true }).selectOption("bye");
+    await page.getByTestId("node-chat_closed").dispatchEvent("click");
+    await insp.getByRole("button", { name: "Delete node" }).click();
+    await page.getByTestId("node-chat_closed").waitFor({ state: "detached" });
+    await page.getByTestId("save-state").filter({ hasText: /^Saved/ }).waitFor();
+    let wired = (await owner.call("GET", `/assistants/${id}/draft`)).graph;
+    for (let i = 0; i < 30 && wired.nodes.some((n) => n.id === "chat_closed"); i++) {
+      await sleep(200);
+      wired = (await owner.call("GET", `/assistants/${id}/draft`)).graph;
+    }
+    assert.deepEqual(wired.nodes.find((n) => n.id === "set_variable").set_variable, { assignments: [{ var: "vip", value: "visitor.is_new == false" }] });
+    assert.deepEqual(
+      wired.edges.filter((e) => e.from === "branch").map((e) => [e.to, e.condition || ""]),
+      [
+        ["connect", "business_hours && agents.online > 0"],
+        ["bye", ""],
+      ],
+    );
+    const edgesOf = (from) => wired.edges.filter((e) => e.from === from).map((e) => e.to);
+    assert.deepEqual(edgesOf("set_variable"), ["branch"]);
+    assert.deepEqual(edgesOf("message"), ["set_variable"]);
+    assert.deepEqual(edgesOf("connect"), ["bye", "leave_message"]);
+
+    // Publish v2, then see the changes from v1 drawn on the versions page.
+    await page.getByRole("button", { name: "Publish…" }).click();
+    await dialog.getByText("Nodes added").waitFor();
+    await dialog.getByRole("button", { name: "Publish", exact: true }).click();
+    await dialog.getByText("Published version 2").waitFor();
+    await dialog.getByRole("button", { name: "Close" }).click();
     await page.getByRole("link", { name: "Versions" }).click();
-    await page.getByText("v1").first().waitFor();
+    await page.getByRole("cell", { name: "v2 live" }).waitFor();
+    await page.getByRole("button", { name: "Changes from v1" }).click();
+    const canvas = page.getByTestId("diff-canvas");
+    await canvas.locator('[data-testid="node-branch"][data-diff="added"]').waitFor();
+    await canvas.locator('[data-testid="node-set_variable"][data-diff="added"]').waitFor();
+    await canvas.locator('[data-testid="node-message"][data-diff="changed"]').waitFor();
+    assert.match(await canvas.getByTestId("diff-badge-message").textContent(), /changed: label/);
+    await canvas.locator('[data-testid="node-chat_closed"][data-diff="removed"]').waitFor();
+    // Edges: the branch's two and set_variable → branch are new; message's
+    // and the handover's claimed one changed their target.
+    assert.equal(await canvas.locator(".react-flow__edge.diff-added").count(), 3);
+    assert.equal(await canvas.locator(".react-flow__edge.diff-changed").count(), 2);
+    await page.getByTestId("diff-panel").getByText("unchanged").waitFor();
+    await shot(page, "versions-diff");
     assert.deepEqual(errors, []);
     await ctx.close();
   });

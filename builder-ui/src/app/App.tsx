@@ -9,6 +9,9 @@ import { Versions } from "./pages/Versions";
 import { Settings } from "./pages/Settings";
 import { Channels } from "./pages/Channels";
 import { Knowledge } from "./pages/Knowledge";
+import { Webhooks } from "./pages/Webhooks";
+import { Team } from "./pages/Team";
+import { Account } from "./pages/Account";
 import { LiveProvider } from "./inbox/live";
 
 // The heavy pages load on demand: the canvas, the charts and the inbox.
@@ -58,6 +61,9 @@ export function App() {
             <Route path="inbox/:folder" element={<Inbox />} />
             <Route path="inbox/:folder/:conv" element={<Inbox />} />
             <Route path="channels" element={<Channels />} />
+            <Route path="webhooks" element={<Webhooks />} />
+            <Route path="team" element={<Team />} />
+            <Route path="account" element={<Account />} />
             <Route path="*" element={<div className="page">Not found.</div>} />
           </Route>
         </Routes>

@@ -40,8 +40,13 @@ export function Shell() {
           Inbox {unassigned > 0 && <span className="count">{unassigned}</span>}
         </NavLink>
         {isAdmin && <NavLink to="/channels">Channels</NavLink>}
+        {isAdmin && <NavLink to="/webhooks">Webhooks</NavLink>}
+        <NavLink to="/team">Team</NavLink>
         <div className="grow" />
         <PresenceToggle />
+        <NavLink to="/account" title="Your account and password">
+          Account
+        </NavLink>
         <div className="me">
           <div>{me?.user.name || me?.user.email}</div>
           <div className="muted small">{me?.user.role}</div>

@@ -116,3 +116,25 @@ export async function apiText(method: string, path: string, raw?: string): Promi
   }
   return text;
 }
+
+/** fieldMessages returns the messages of e's field errors at location
+ * ("body.url") or inside it ("body.events[1]" for "body.events"), so a form
+ * can show them next to the field they name. */
+export function fieldMessages(e: unknown, location: string): string[] {
+  if (!(e instanceof ApiError)) return [];
+  return e.errors
+    .filter((f) => f.location === location || f.location?.startsWith(location + "[") || f.location?.startsWith(location + "."))
+    .map((f) => f.message || "invalid");
+}
+
+/** restText is errorText without the field errors a form shows next to
+ * their fields (placed: their locations, as for fieldMessages): the
+ * problem's detail and any field error no field shows, or "" when the
+ * fields show every error (the detail would only repeat them). */
+export function restText(e: unknown, placed: string[]): string {
+  if (!(e instanceof ApiError)) return errorText(e);
+  const isPlaced = (loc?: string) => !!loc && placed.some((p) => loc === p || loc.startsWith(p + "[") || loc.startsWith(p + "."));
+  const rest = e.errors.filter((f) => !isPlaced(f.location)).map((f) => (f.location ? f.location + ": " : "") + (f.message || ""));
+  if (e.errors.length > 0 && rest.length === 0) return "";
+  return [e.message, ...rest.filter(Boolean)].join(" · ");
+}

@@ -163,4 +163,105 @@ export interface Member {
   role: "owner" | "admin" | "agent";
   manage_assistants: boolean;
   created_at: string;
+  /** false once an admin deactivated the member (PATCH /users/{id}). */
+  active?: boolean;
+  deactivated_at?: string | null;
+}
+
+/** A webhook subscription (GET /webhooks). The signing secret is never in
+ * it: create and rotate answer a WebhookWithSecret, once. */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  enabled: boolean;
+  previous_secret_expires_at?: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookWithSecret extends Webhook {
+  secret: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  event_id: string;
+  event_type: string;
+  status: "pending" | "delivered" | "dead";
+  attempts: number;
+  next_attempt_at?: string;
+  last_attempt_at?: string;
+  last_status?: number;
+  last_error?: string;
+  created_at: string;
+  delivered_at?: string;
+}
+
+/** An API token as listed; the token itself is only in CreatedToken. */
+export interface APIToken {
+  id: string;
+  name: string;
+  user_id: string;
+  created_at: string;
+  last_used_at?: string;
+}
+
+export interface CreatedToken extends APIToken {
+  token: string;
+}
+
+/** VarType is a variable's type as conditions see it (engine.VarType). */
+export type VarType = "string" | "number" | "bool";
+
+/** Assignment is one step of a set_variable node (engine.Assignment). */
+export interface Assignment {
+  var: string;
+  value: string;
+}
+
+/** ResponseMapping copies a value of an http_call's JSON response into a
+ * variable (engine.ResponseMapping); path is dotted: data.items.0.name. */
+export interface ResponseMapping {
+  var: string;
+  path: string;
+  type?: VarType;
+}
+
+/** HTTPCallConfig is an http_call node's settings (engine.HTTPCallConfig). */
+export interface HTTPCallConfig {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeout_ms?: number;
+  map?: ResponseMapping[];
+}
+
+/** AssistantSettings mirrors chat.AssistantSettings (GET/PUT /settings). */
+export interface AssistantSettings {
+  availability: {
+    mode: "always" | "when_offline" | "schedule";
+    time_zone?: string;
+    schedule?: { day: Weekday; start: string; end: string }[] | null;
+  };
+  audience?: "everyone" | "new_only";
+  follow_up: { enabled: boolean; after_seconds?: number; text?: Text | null };
+}
+
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+
+/** VersionDiff is engine.GraphDiff: every list is present, possibly empty. */
+export interface VersionDiff {
+  nodes_added: string[] | null;
+  nodes_removed: string[] | null;
+  nodes_changed: { id: string; fields: string[] }[] | null;
+  nodes_moved: string[] | null;
+  edges_added: string[] | null;
+  edges_removed: string[] | null;
+  edges_changed: { id: string; fields: string[] }[] | null;
+  rules_added: string[] | null;
+  rules_removed: string[] | null;
+  rules_changed: { id: string; fields: string[] }[] | null;
+  graph_changed: string[] | null;
 }

@@ -348,7 +348,7 @@ function BuilderCanvas({ assistantID }: { assistantID: string }) {
         <aside className="side-panel">
           <Inspector graph={g} selection={selection} select={setSelection} change={d.change} diagnostics={diags} checking={d.checks.checking} />
         </aside>
-        {previewing && <PreviewPane assistantID={assistantID} flush={d.flush} onPath={onPreviewPath} onClose={() => setPreviewing(false)} />}
+        {previewing && <PreviewPane assistantID={assistantID} flush={d.flush} hold={d.hold} onPath={onPreviewPath} onClose={() => setPreviewing(false)} />}
       </div>
       {showChecks && <ChecksPanel errors={d.checks.errors} warnings={d.checks.warnings} checking={d.checks.checking} onFocus={focus} onClose={() => setShowChecks(false)} />}
       {publishing && (

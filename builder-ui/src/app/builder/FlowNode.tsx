@@ -13,7 +13,14 @@ export type FlowNodeData = {
   dropOff?: number | null;
   /** preview: "path" when the preview went through, "current" for its latest node */
   preview?: "path" | "current";
+  /** diff: how the node differs from the older version (the versions page) */
+  diff?: DiffMark;
+  /** diffFields: the fields that changed, for a changed node */
+  diffFields?: string[];
 };
+
+/** DiffMark is how a node or edge differs between two versions. */
+export type DiffMark = "added" | "removed" | "changed" | "moved";
 export type FlowNodeType = Node<FlowNodeData, "fd">;
 
 /** FlowNode draws one node: its kind, text, and one handle per port. */
@@ -22,14 +29,29 @@ export const FlowNode = memo(function FlowNode({ data, selected }: NodeProps<Flo
   const info = kindInfo[n.kind];
   const qr = quickReplies(n, data.lang);
   const text = mainText(n, data.lang);
+  const fields = data.diffFields || [];
   return (
     <div
-      className={"fnode" + (selected ? " selected" : "") + (data.errors ? " has-errors" : "") + (data.preview === "current" ? " in-path current" : data.preview === "path" ? " in-path" : "")}
+      className={
+        "fnode" +
+        (selected ? " selected" : "") +
+        (data.errors ? " has-errors" : "") +
+        (data.preview === "current" ? " in-path current" : data.preview === "path" ? " in-path" : "") +
+        (data.diff ? " diff-" + data.diff : "")
+      }
       style={{ borderTopColor: info.color }}
       data-testid={"node-" + n.id}
       data-kind={n.kind}
       data-preview={data.preview}
+      data-diff={data.diff}
+      title={data.diff === "changed" ? "Changed: " + fields.join(", ") : undefined}
     >
+      {data.diff && (
+        <div className={"diff-badge " + data.diff} data-testid={"diff-badge-" + n.id}>
+          {data.diff}
+          {data.diff === "changed" && fields.length > 0 && <span className="diff-fields">: {fields.filter((f) => f !== "position").join(", ")}</span>}
+        </div>
+      )}
       <Handle type="target" position={Position.Left} id="in" className="h-in" />
       <div className="fnode-head">
         <span className="kind" style={{ color: info.color }}>

@@ -3,6 +3,8 @@
 // "save as transcript test". The path goes up to the canvas, which
 // highlights it. A save of the draft makes the server answer 409
 // preview_restart: the pane starts a new preview (and says it again).
+// Saving the chat as a transcript test holds autosave meanwhile: the server
+// refuses a chat whose draft revision is no longer the draft's.
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { ApiError, errorText, post } from "../api";
 
@@ -28,11 +30,13 @@ interface Props {
   assistantID: string;
   /** flush saves pending edits first, so the preview runs what is on screen. */
   flush(): Promise<number>;
+  /** hold keeps autosave from saving until the returned release is called. */
+  hold(): () => void;
   onPath(path: string[], node: string | undefined): void;
   onClose(): void;
 }
 
-export function PreviewPane({ assistantID, flush, onPath, onClose }: Props) {
+export function PreviewPane({ assistantID, flush, hold, onPath, onClose }: Props) {
   const [view, setView] = useState<PreviewView | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
@@ -124,27 +128,41 @@ export function PreviewPane({ assistantID, flush, onPath, onClose }: Props) {
   };
 
   const saveTranscript = async () => {
-    if (!view) return;
+    // The chat on screen is the one saved, whatever happens to the pane
+    // while the request is out.
+    const conv = view?.conversation_id;
+    if (!conv) return;
     const n = name.trim() || "Preview " + new Date().toISOString().slice(0, 16).replace("T", " ");
     setBusy(true);
     setError("");
+    setNote("");
     setSaved("");
+    // An autosave landing while this request is out would make the server
+    // refuse the chat (its draft revision would be stale), so autosave
+    // waits; edits made meanwhile are saved right after.
+    const release = hold();
+    let restart = false;
     try {
-      await post(base + "/" + view.conversation_id + "/transcript", { name: n });
+      await post(base + "/" + conv + "/transcript", { name: n });
       setSaved(n);
       setName("");
     } catch (e) {
-      if (e instanceof ApiError && e.status === 409 && e.code === "preview_restart") {
-        setNote("The draft changed since this preview started; it restarted. Chat again, then save.");
-        try {
-          await start();
-        } catch (e2) {
-          setError(errorText(e2));
-        }
-      } else setError(errorText(e));
+      if (e instanceof ApiError && e.status === 409 && e.code === "preview_restart") restart = true;
+      else setError(errorText(e));
     } finally {
-      setBusy(false);
+      release();
     }
+    if (restart) {
+      // The draft was saved before the click: this chat ran an older
+      // draft, which a transcript test must not record.
+      try {
+        await start();
+        setNote("The draft changed since this preview started; it restarted. Chat again, then save.");
+      } catch (e) {
+        setError(errorText(e));
+      }
+    }
+    setBusy(false);
   };
 
   const msgs = view?.messages || [];

@@ -1,7 +1,7 @@
 // Pure helpers over the workflow graph: ports, defaults for new nodes,
 // summaries for the canvas, renames, a client-side diff, and the rune
 // offsets of diagnostics.
-import type { GEdge, GNode, Graph, Kind, Text } from "../types";
+import type { GEdge, GNode, Graph, HTTPCallConfig, Kind, Text, VarType } from "../types";
 
 /** kinds in the palette's order: engine.Kinds. */
 export const kinds: Kind[] = ["greet", "message", "collect", "faq", "llm_answer", "handover", "offline_capture", "branch", "set_variable", "http_call", "end"];
@@ -130,6 +130,60 @@ export function renameNode(g: Graph, from: string, to: string): Graph {
   };
 }
 
+/** VarInfo is a variable the graph knows: declared, or set by a node. */
+export interface VarInfo {
+  name: string;
+  /** "expression" for a set_variable value: its type is its expression's. */
+  type: VarType | "expression";
+  /** where it comes from, for people: "declared", "collect node ask" */
+  from: string;
+  /** key names the one place that sets it, so a form can leave itself out */
+  key: string;
+}
+
+/** knownVariables lists the variables conditions can read (as
+ * engine.declareVariables and set_variable do), one per name, by name,
+ * leaving out the place named by exclude (the field being edited). */
+export function knownVariables(g: Graph, exclude?: string): VarInfo[] {
+  const all: VarInfo[] = [];
+  for (const v of g.variables || []) all.push({ name: v.name, type: v.type, from: "declared", key: "decl:" + v.name });
+  for (const n of g.nodes) {
+    const at = (what: string, i: number | string) => n.id + "/" + what + "/" + i;
+    const save = n.greet?.save_as || n.message?.save_as;
+    if (save) all.push({ name: save, type: "string", from: n.kind + " " + n.id, key: at("save_as", 0) });
+    (n.collect?.fields || []).forEach((f, i) => all.push({ name: f.var, type: f.type === "number" ? "number" : "string", from: "collect " + n.id, key: at("field", i) }));
+    (n.offline_capture?.fields || []).forEach((f, i) => all.push({ name: f.var, type: "string", from: "capture " + n.id, key: at("field", i) }));
+    (n.set_variable?.assignments || []).forEach((a, i) => all.push({ name: a.var, type: "expression", from: "set " + n.id, key: at("set", i) }));
+    (((n.http_call as HTTPCallConfig | undefined)?.map) || []).forEach((m, i) => all.push({ name: m.var, type: m.type || "string", from: "http " + n.id, key: at("map", i) }));
+  }
+  const seen = new Map<string, VarInfo>();
+  for (const v of all) {
+    if (!v.name || v.key === exclude || seen.has(v.name)) continue;
+    seen.set(v.name, v);
+  }
+  return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** varPattern is engine's variable name syntax. */
+export const varPattern = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** moveEdge swaps an edge with its neighbour among the edges leaving the
+ * same port (dir -1: earlier, tried first), keeping every other edge's
+ * place in the graph's list. */
+export function moveEdge(g: Graph, id: string, dir: -1 | 1): Graph {
+  const e = g.edges.find((x) => x.id === id);
+  if (!e) return g;
+  const port = edgePort(g, e);
+  const siblings = g.edges.filter((x) => x.from === e.from && edgePort(g, x) === port);
+  const other = siblings[siblings.findIndex((x) => x.id === id) + dir];
+  if (!other) return g;
+  const edges = g.edges.slice();
+  const a = edges.findIndex((x) => x.id === id);
+  const b = edges.findIndex((x) => x.id === other.id);
+  [edges[a], edges[b]] = [edges[b], edges[a]];
+  return { ...g, edges };
+}
+
 /** mainText is the text a node shows on the canvas. */
 export function mainText(n: GNode, lang: string): string {
   const pick = (x?: Text) => (x ? x[lang] || Object.values(x)[0] || "" : "");
@@ -150,10 +204,12 @@ export function mainText(n: GNode, lang: string): string {
       return (n.offline_capture?.create || "lead") + ": " + (n.offline_capture?.fields || []).map((f) => f.var).join(", ");
     case "branch":
       return "Routes on conditions";
+    case "http_call": {
+      const h = n.http_call as HTTPCallConfig | undefined;
+      return (h?.method || "") + " " + (h?.url || "");
+    }
     case "set_variable":
       return (n.set_variable?.assignments || []).map((a) => a.var + " = " + a.value).join("; ");
-    case "http_call":
-      return String(n.http_call?.method || "") + " " + String(n.http_call?.url || "");
     case "end":
       return pick(n.end?.text) || "End of the chat";
   }

@@ -75,6 +75,9 @@ export function useDraft(assistantID: string) {
   const [loadError, setLoadError] = useState("");
   const saved = useRef(""); // JSON of the graph the server has
   const saving = useRef(false);
+  // holds counts the callers (a transcript test being saved) that need the
+  // draft's revision to stay put: autosave waits until they are done.
+  const holds = useRef(0);
   const revRef = useRef(0);
   const latest = useRef(""); // JSON of the graph on screen
 
@@ -148,8 +151,15 @@ export function useDraft(assistantID: string) {
     }
     if (state !== "saving" && state !== "error") setState("dirty");
     const t = setTimeout(() => {
-      if (saving.current) {
-        setTick((n) => n + 1); // try again once this save ends
+      if (saving.current || holds.current > 0) {
+        setTick((n) => n + 1); // try again once this save, or the hold, ends
+        return;
+      }
+      // flush may have saved this graph since the timer was set: saving it
+      // again would bump the revision for nothing, and every bump restarts
+      // the preview (a transcript test then fails with preview_restart).
+      if (latest.current === saved.current) {
+        setState((s) => (s === "dirty" ? "saved" : s));
         return;
       }
       void save(graph, revRef.current);
@@ -223,9 +233,22 @@ export function useDraft(assistantID: string) {
       setConflictRevision(null);
       await save(graph, d.revision);
     }, [assistantID, graph, save]),
+    /** hold keeps autosave from changing the revision until the returned
+     * release is called (a save of the preview as a transcript test needs
+     * the draft its chat ran on). Edits made meanwhile are saved after. */
+    hold: useCallback(() => {
+      holds.current++;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        holds.current--;
+        setTick((n) => n + 1);
+      };
+    }, []),
     /** flush saves now, for publishing. */
     flush: useCallback(async () => {
-      for (let i = 0; saving.current && i < 200; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; (saving.current || holds.current > 0) && i < 200; i++) await new Promise((r) => setTimeout(r, 50));
       if (graph && JSON.stringify(graph) !== saved.current) await save(graph, revRef.current);
       return revRef.current;
     }, [graph, save]),

@@ -198,7 +198,7 @@ function Conversation({ id }: { id: string }) {
                 data-testid="reassign"
               >
                 <option value="">Unassigned (queue)</option>
-                {(members.data?.users || []).map((u) => (
+                {(members.data?.users || []).filter((u) => u.active !== false || u.id === c.assignee_id).map((u) => (
                   <option key={u.id} value={u.id}>
                     {(u.name || u.email) + (u.id === me?.user.id ? " (me)" : "")}
                   </option>
