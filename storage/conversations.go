@@ -129,8 +129,13 @@ func (s *Store) CreateConversation(ctx context.Context, ws string, in NewConvers
 			return err
 		}
 		if in.VersionID != "" {
-			v, err := tx.GetVersion(ctx, ws, in.VersionID)
+			// The version's assistant only, not its graph.
+			var v Version
+			err := tx.conn(ctx).Select(versionListColumns).Where("workspace_id = ? AND id = ?", ws, in.VersionID).Take(&v).Error
 			if err != nil {
+				if err = mapError(err); errors.Is(err, ErrNotFound) {
+					return notFound("version " + in.VersionID)
+				}
 				return err
 			}
 			if in.AssistantID == "" {

@@ -118,13 +118,15 @@ func (s *Store) GetVersionByNumber(ctx context.Context, ws, assistantID string, 
 }
 
 // LatestVersion returns the assistant's highest-numbered version, the live
-// one, with its graph; ErrNotFound if it has never been published.
+// one, without its graph (GetVersion loads it): every conversation start
+// asks, and the runtime compiles a version once; ErrNotFound if it has
+// never been published.
 func (s *Store) LatestVersion(ctx context.Context, ws, assistantID string) (*Version, error) {
 	if err := needWorkspace(ws); err != nil {
 		return nil, err
 	}
 	var v Version
-	err := s.conn(ctx).Where("workspace_id = ? AND assistant_id = ?", ws, assistantID).
+	err := s.conn(ctx).Select(versionListColumns).Where("workspace_id = ? AND assistant_id = ?", ws, assistantID).
 		Order("number DESC").Limit(1).Take(&v).Error
 	if err != nil {
 		return nil, wrap("latest version", err)

@@ -34,6 +34,7 @@ func TestPublishNumbersVersionsFromOne(t *testing.T) {
 		latest, err := s.LatestVersion(ctx, b.ws, b.assistant.ID)
 		require.NoError(t, err)
 		require.Equal(t, v3.ID, latest.ID)
+		require.Nil(t, latest.Graph, "the graph is left out; GetVersion loads it")
 
 		got, err := s.GetVersion(ctx, b.ws, v2.ID)
 		require.NoError(t, err)
