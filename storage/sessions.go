@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Session is a console sign-in. Its ID is the sha256 hex of the random token
@@ -220,21 +222,7 @@ func (s *Store) UpdateUser(ctx context.Context, ws, id string, in UserUpdate) (*
 		return s.GetUser(ctx, ws, id)
 	}
 	set["updated_at"] = s.now()
-	var out *User
-	err := s.InTx(ctx, func(tx *Store) error {
-		res := tx.conn(ctx).Table("users").Where("workspace_id = ? AND id = ?", ws, id).Updates(set)
-		if res.Error != nil {
-			return wrap("update user", res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return notFound("user " + id)
-		}
-		var err error
-		out, err = tx.GetUser(ctx, ws, id)
-		return err
+	return s.updateUser(ctx, "update user", ws, id, func(tx *Store) *gorm.DB {
+		return tx.conn(ctx).Table("users").Where("workspace_id = ? AND id = ?", ws, id).Updates(set)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }

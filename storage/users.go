@@ -169,19 +169,25 @@ func (s *Store) SetUserDeactivated(ctx context.Context, ws, id string, deactivat
 	if err := needID("user id", id); err != nil {
 		return nil, err
 	}
+	return s.updateUser(ctx, "set user deactivated", ws, id, func(tx *Store) *gorm.DB {
+		now := tx.now()
+		if deactivated {
+			return tx.conn(ctx).Exec(`UPDATE users SET deactivated_at = COALESCE(deactivated_at, ?), updated_at = ?
+				WHERE workspace_id = ? AND id = ?`, now, now, ws, id)
+		}
+		return tx.conn(ctx).Exec(`UPDATE users SET deactivated_at = NULL, updated_at = ?
+			WHERE workspace_id = ? AND id = ?`, now, ws, id)
+	})
+}
+
+// updateUser runs one UPDATE of a user row in a transaction and reads the
+// row back; no row updated is ErrNotFound.
+func (s *Store) updateUser(ctx context.Context, op, ws, id string, update func(tx *Store) *gorm.DB) (*User, error) {
 	var out *User
 	err := s.InTx(ctx, func(tx *Store) error {
-		now := tx.now()
-		var res *gorm.DB
-		if deactivated {
-			res = tx.conn(ctx).Exec(`UPDATE users SET deactivated_at = COALESCE(deactivated_at, ?), updated_at = ?
-				WHERE workspace_id = ? AND id = ?`, now, now, ws, id)
-		} else {
-			res = tx.conn(ctx).Exec(`UPDATE users SET deactivated_at = NULL, updated_at = ?
-				WHERE workspace_id = ? AND id = ?`, now, ws, id)
-		}
+		res := update(tx)
 		if res.Error != nil {
-			return wrap("set user deactivated", res.Error)
+			return wrap(op, res.Error)
 		}
 		if res.RowsAffected == 0 {
 			return notFound("user " + id)
