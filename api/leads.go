@@ -687,7 +687,7 @@ func (r *LeadRoutes) listLeads(ctx context.Context, in *listLeadsInput) (*leadsO
 	if err != nil {
 		return nil, err
 	}
-	ls, err := r.Store.ListLeadPage(ctx, p.WorkspaceID, storage.LeadPageFilter{
+	ls, err := r.Store.ListLeads(ctx, p.WorkspaceID, storage.LeadFilter{
 		Kind: storage.LeadKind(in.Kind), Since: in.Since, Before: in.Before, Limit: in.Limit,
 	})
 	if err != nil {

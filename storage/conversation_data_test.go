@@ -177,7 +177,7 @@ func TestConversationDataRefusesWhatADialectCannotKeep(t *testing.T) {
 	})
 }
 
-func TestListLeadPage(t *testing.T) {
+func TestListLeadsPages(t *testing.T) {
 	t.Parallel()
 	for _, dialect := range storagetest.Dialects {
 		t.Run(string(dialect), func(t *testing.T) {
@@ -199,17 +199,17 @@ func TestListLeadPage(t *testing.T) {
 				require.NoError(t, err)
 				ids = append(ids, l.ID)
 			}
-			page, err := s.ListLeadPage(ctx, b.ws, storage.LeadPageFilter{Limit: 4})
+			page, err := s.ListLeads(ctx, b.ws, storage.LeadFilter{Limit: 4})
 			require.NoError(t, err)
 			require.Len(t, page, 4)
 			require.Equal(t, ids[5], page[0].ID, "newest first")
-			next, err := s.ListLeadPage(ctx, b.ws, storage.LeadPageFilter{Limit: 4, Before: page[3].ID})
+			next, err := s.ListLeads(ctx, b.ws, storage.LeadFilter{Limit: 4, Before: page[3].ID})
 			require.NoError(t, err)
 			require.Len(t, next, 2)
 			require.Equal(t, ids[1], next[0].ID)
 			require.Equal(t, ids[0], next[1].ID)
 
-			deals, err := s.ListLeadPage(ctx, b.ws, storage.LeadPageFilter{Kind: storage.KindDeal})
+			deals, err := s.ListLeads(ctx, b.ws, storage.LeadFilter{Kind: storage.KindDeal})
 			require.NoError(t, err)
 			require.Len(t, deals, 3)
 			for _, d := range deals {
@@ -217,18 +217,18 @@ func TestListLeadPage(t *testing.T) {
 			}
 			third, err := s.GetLead(ctx, b.ws, ids[3])
 			require.NoError(t, err)
-			recent, err := s.ListLeadPage(ctx, b.ws, storage.LeadPageFilter{Since: third.CreatedAt})
+			recent, err := s.ListLeads(ctx, b.ws, storage.LeadFilter{Since: third.CreatedAt})
 			require.NoError(t, err)
 			require.Len(t, recent, 3, "since is inclusive")
 
-			_, err = s.ListLeadPage(ctx, b.ws, storage.LeadPageFilter{Kind: "opportunity"})
+			_, err = s.ListLeads(ctx, b.ws, storage.LeadFilter{Kind: "opportunity"})
 			require.ErrorIs(t, err, storage.ErrInvalid)
 			other, err := s.CreateWorkspace(ctx, "Other")
 			require.NoError(t, err)
-			none, err := s.ListLeadPage(ctx, other.ID, storage.LeadPageFilter{})
+			none, err := s.ListLeads(ctx, other.ID, storage.LeadFilter{})
 			require.NoError(t, err)
 			require.Empty(t, none)
-			_, err = s.ListLeadPage(ctx, other.ID, storage.LeadPageFilter{Before: ids[0]})
+			_, err = s.ListLeads(ctx, other.ID, storage.LeadFilter{Before: ids[0]})
 			require.ErrorIs(t, err, storage.ErrNotFound, "another tenant's cursor")
 		})
 	}

@@ -149,13 +149,20 @@ type LeadFilter struct {
 	// ConversationID keeps one conversation's leads; another workspace's id
 	// gives ErrNotFound.
 	ConversationID string
-	// Kind keeps leads or deals.
+	// Kind keeps leads or deals; "" keeps both.
 	Kind LeadKind
+	// Since keeps leads created at or after it; zero means no bound.
+	Since time.Time
+	// Before is the id of the last lead of the previous page: the page
+	// starts after it, newest first (a keyset cursor, so paging deep stays
+	// as cheap as the first page). A lead of another workspace gives
+	// ErrNotFound.
+	Before string
 	// Limit: see DefaultListLimit and MaxListLimit.
 	Limit int
 }
 
-// ListLeads returns the workspace's leads, newest first.
+// ListLeads returns a page of the workspace's leads, newest first.
 func (s *Store) ListLeads(ctx context.Context, ws string, f LeadFilter) ([]Lead, error) {
 	if err := needWorkspace(ws); err != nil {
 		return nil, err
@@ -172,6 +179,16 @@ func (s *Store) ListLeads(ctx context.Context, ws string, f LeadFilter) ([]Lead,
 			return nil, invalidf("kind %q: want lead or deal", f.Kind)
 		}
 		q = q.Where("kind = ?", f.Kind)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("created_at >= ?", utc(f.Since))
+	}
+	if f.Before != "" {
+		cursor, err := s.GetLead(ctx, ws, f.Before)
+		if err != nil {
+			return nil, wrap("list leads", err)
+		}
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", cursor.CreatedAt, cursor.CreatedAt, cursor.ID)
 	}
 	var out []Lead
 	if err := q.Order("created_at DESC, id DESC").Limit(clampLimit(f.Limit)).Find(&out).Error; err != nil {
