@@ -184,4 +184,3 @@ func checkLeadFields(value decimal.NullDecimal, expectedClose *Date, texts []tex
 	}
 	return nil
 }
-
