@@ -1,6 +1,8 @@
 // Browser tests of the workspace admin pages, Webhooks and Team (with
-// deactivating members), and of the Account page, against the real server
-// (frontdesk --demo on a temp database); screenshots go to artifacts/ui/.
+// deactivating members), Channels (the default response, the snippet, a new
+// channel) and publishing to a channel, and of the Account page, against
+// the real server (frontdesk --demo on a temp database); screenshots go to
+// artifacts/ui/.
 //
 // The webhook receiver: the server accepts only https URLs on public hosts
 // (docs/webhooks.md, "SSRF"), and frontdesk serve has no switch to allow a
@@ -479,6 +481,203 @@ describe("account page", () => {
     const fresh = await apiLogin({ email: PAT.email, password: NEW_PASSWORD });
     assert.equal(fresh.status, 200);
     assert.equal(await meStatus(fresh.cookie), 200);
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+});
+
+describe("channels page", () => {
+  test("an owner copies the snippet, edits the default response (an empty greeting refused under its field) and adds a channel (a bad origin refused under its field)", async () => {
+    const { ctx, page, errors } = await adminPage();
+    const demo = (await owner.call("GET", "/channels")).channels.find((c) => c.public_key === server.key);
+    await page.locator("nav.side").getByRole("link", { name: "Channels" }).click();
+    const card = page.getByTestId("channel-" + demo.id);
+    await card.getByRole("heading", { name: "Demo website" }).waitFor();
+
+    // The embed snippet copies.
+    await card.getByRole("button", { name: "Copy snippet" }).click();
+    await card.getByRole("button", { name: "Copied" }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), demo.embed_snippet);
+
+    // The default response: the demo stores no greeting (an English one to
+    // fill in) and queues the chat.
+    const form = card.getByRole("form", { name: "Default response of Demo website" });
+    const en = form.getByLabel("Greeting (en)");
+    assert.equal(await en.inputValue(), "");
+    assert.ok(await form.getByRole("radio", { name: /Queue the chat for an agent/ }).isChecked());
+    await en.fill("Hello from the demo desk! Leave us a message.");
+    // A language added, then removed.
+    await form.getByLabel("Add a greeting language").fill("de");
+    await form.getByRole("button", { name: "Add language" }).click();
+    await form.getByLabel("Greeting (de)").waitFor();
+    await form.getByRole("button", { name: "Remove de" }).click();
+    await form.getByLabel("Greeting (de)").waitFor({ state: "detached" });
+    // French added but left empty: refused under the French greeting.
+    await form.getByLabel("Add a greeting language").fill("fr");
+    await form.getByLabel("Add a greeting language").press("Enter");
+    const fr = form.getByLabel("Greeting (fr)");
+    await fr.waitFor();
+    await form.getByRole("radio", { name: /Ask for contact details/ }).check();
+    const save = form.getByRole("button", { name: "Save default response" });
+    await save.click();
+    const frError = form.locator('[data-field="body.default_response.greeting.fr"]');
+    await frError.waitFor();
+    assert.match(await frError.textContent(), /the greeting is empty/);
+    assert.equal(await fr.getAttribute("aria-invalid"), "true");
+    assert.equal(await en.getAttribute("aria-invalid"), "false");
+    await shot(page, "channels-greeting-refused");
+    assert.deepEqual((await owner.call("GET", "/channels/" + demo.id)).default_response, { greeting: {}, then: "queue" }, "nothing stored");
+
+    await fr.fill("Bonjour ! Laissez-nous un message.");
+    await save.click();
+    await form.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await frError.waitFor({ state: "detached" });
+    assert.deepEqual((await owner.call("GET", "/channels/" + demo.id)).default_response, {
+      greeting: { en: "Hello from the demo desk! Leave us a message.", fr: "Bonjour ! Laissez-nous un message." },
+      then: "capture",
+    });
+    // The form shows what the server stored.
+    assert.equal(await form.getByLabel("Greeting (fr)").inputValue(), "Bonjour ! Laissez-nous un message.");
+    assert.ok(await form.getByRole("radio", { name: /Ask for contact details/ }).isChecked());
+    await shot(page, "channels-default-response");
+
+    // A new channel: an origin with a path is refused under the origins,
+    // naming it; nothing is created until it is fixed.
+    const create = page.getByRole("form", { name: "New channel" });
+    await create.getByLabel("Name").fill("Blog");
+    const origins = create.getByLabel(/Allowed origins/);
+    await origins.fill("https://blog.example\nhttps://blog.example/news");
+    await create.getByRole("button", { name: "Add a channel" }).click();
+    const originError = create.locator('[data-field="body.allowed_origins"]');
+    await originError.waitFor();
+    assert.match(await originError.textContent(), /https:\/\/blog\.example\/news: an origin has no path/);
+    assert.equal(await origins.getAttribute("aria-invalid"), "true");
+    await shot(page, "channels-new-refused");
+    assert.equal((await owner.call("GET", "/channels")).channels.length, 1);
+    await origins.fill("https://blog.example");
+    await create.getByRole("button", { name: "Add a channel" }).click();
+    await page.getByRole("heading", { name: "Blog", exact: true }).waitFor();
+    assert.equal(await create.getByLabel("Name").inputValue(), "");
+    const blog = (await owner.call("GET", "/channels")).channels.find((c) => c.name === "Blog");
+    assert.deepEqual(blog.allowed_origins, ["https://blog.example"]);
+    assert.equal(blog.assistant, null);
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+});
+
+describe("publishing to a channel", () => {
+  test("a new assistant is published on the demo channel: the dialog warns that it replaces Ava, then the channel runs it; a channel that fails is shown and retried", async () => {
+    const { ctx, page, errors } = await adminPage();
+    const channels = () => owner.call("GET", "/channels").then((r) => r.channels);
+    const demo = (await channels()).find((c) => c.public_key === server.key);
+    assert.equal(demo.assistant?.name, "Ava");
+    // A channel without an assistant, whose connect fails the first time
+    // (the browser answers it with a problem).
+    const landing = await owner.call("POST", "/channels", { name: "Landing page" });
+    const landingURL = server.url + "/api/v1/channels/" + landing.id + "/assistant";
+    const busy = (route) =>
+      route.fulfill({ status: 503, contentType: "application/problem+json", body: JSON.stringify({ title: "Service Unavailable", status: 503, detail: "the database is busy" }) });
+    await page.route(landingURL, busy);
+
+    await page.locator("nav.side").getByRole("link", { name: "Assistants" }).click();
+    await page.getByRole("button", { name: "New assistant" }).click();
+    const make = page.getByRole("dialog", { name: "New assistant" });
+    await make.getByLabel("Name").fill("Nova");
+    await make.getByText("Lead qualification", { exact: true }).click();
+    await make.getByRole("button", { name: "Create" }).click();
+    await page.waitForURL(/\/app\/assistants\/[^/]+\/builder$/);
+    const id = page.url().split("/").at(-2);
+    await page.getByTestId("save-state").filter({ hasText: /^Saved/ }).waitFor();
+
+    // The dialog lists the channels: the demo one runs Ava, so unchecked;
+    // checking it warns that Nova replaces Ava there.
+    await page.getByRole("button", { name: "Publish…" }).click();
+    const dialog = page.getByTestId("publish-dialog");
+    const row = dialog.getByTestId("publish-channel-" + demo.id);
+    const box = row.getByRole("checkbox");
+    await box.waitFor();
+    assert.equal(await box.isChecked(), false);
+    await row.getByText("runs “Ava”").waitFor();
+    const landingRow = dialog.getByTestId("publish-channel-" + landing.id);
+    assert.equal(await landingRow.getByRole("checkbox").isChecked(), false);
+    await landingRow.getByText("no assistant").waitFor();
+    assert.equal(await dialog.getByTestId("replace-warning").count(), 0);
+    await dialog.getByRole("button", { name: "Publish", exact: true }).waitFor();
+    await landingRow.getByRole("checkbox").check();
+    await landingRow.getByText("New chats on Landing page will get this assistant.").waitFor();
+    assert.equal(await landingRow.getByTestId("replace-warning").count(), 0);
+    await box.check();
+    const warning = row.getByTestId("replace-warning");
+    await warning.waitFor();
+    assert.match(await warning.textContent(), /Demo website currently runs “Ava”; publishing will replace it for new chats; chats already running stay on their version/);
+    await warning.scrollIntoViewIfNeeded();
+    await shot(page, "publish-replace-warning");
+    assert.equal((await channels()).find((c) => c.id === demo.id).assistant.name, "Ava", "nothing changes before publishing");
+
+    await dialog.getByRole("button", { name: "Publish and update 2 channels" }).click();
+    await dialog.getByText("Published version 1").waitFor();
+    await row.getByTestId("channel-result").filter({ hasText: "Connected" }).waitFor();
+    await row.getByText("runs this assistant").waitFor();
+    assert.equal(await warning.count(), 0);
+    // The landing page's connect failed: said next to it, and the version
+    // stays published.
+    const landingResult = landingRow.getByTestId("channel-result");
+    await landingResult.filter({ hasText: "Not connected" }).waitFor();
+    assert.match(await landingResult.textContent(), /the database is busy/);
+    const failures = dialog.getByTestId("channel-failures");
+    assert.match(await failures.textContent(), /Version 1 is published and stays published/);
+    await shot(page, "publish-channel-failed");
+    assert.equal((await owner.call("GET", `/assistants/${id}/versions`)).versions.length, 1);
+    let after = await channels();
+    assert.deepEqual(after.find((c) => c.id === demo.id).assistant, { id, name: "Nova" });
+    assert.equal(after.find((c) => c.id === landing.id).assistant, null);
+
+    // Retried once the server answers.
+    await page.unroute(landingURL, busy);
+    await failures.getByRole("button", { name: "Retry" }).click();
+    await landingResult.filter({ hasText: "Connected" }).waitFor();
+    await failures.waitFor({ state: "detached" });
+    await shot(page, "publish-connected");
+    after = await channels();
+    assert.deepEqual(after.find((c) => c.id === demo.id).assistant, { id, name: "Nova" });
+    assert.deepEqual(after.find((c) => c.id === landing.id).assistant, { id, name: "Nova" });
+    const { assistants } = await owner.call("GET", "/assistants");
+    const byName = (a, b) => a.name.localeCompare(b.name);
+    assert.deepEqual(
+      [...assistants.find((a) => a.name === "Nova").channels].sort(byName),
+      [
+        { id: demo.id, name: "Demo website" },
+        { id: landing.id, name: "Landing page" },
+      ],
+    );
+    assert.equal((assistants.find((a) => a.name === "Ava").channels || []).length, 0);
+    assert.equal((await owner.call("GET", `/assistants/${id}/versions`)).versions.length, 1);
+    await dialog.getByRole("button", { name: "Close" }).click();
+
+    // A new visitor on the demo page gets Nova's greeting.
+    const visitor = await ctx.newPage();
+    await visitor.goto(server.url + "/");
+    const frame = await (await visitor.waitForSelector("iframe[data-frontdesk]", { state: "attached" })).contentFrame();
+    await frame.waitForSelector(".fd");
+    await visitor.evaluate(() => window.Frontdesk.open());
+    await frame.locator(".msg.bot").first().waitFor();
+    assert.match(await frame.locator(".msg.bot").first().textContent(), /right plan|bonne offre/);
+    await visitor.close();
+
+    // Unchecking a channel that runs it warns that it would be
+    // disconnected; cancelled, nothing changes.
+    await page.getByRole("button", { name: "Publish…" }).click();
+    await dialog.getByText("Nothing changed since the live version.").waitFor();
+    assert.equal(await box.isChecked(), true);
+    await box.uncheck();
+    const leaving = row.getByTestId("disconnect-warning");
+    await leaving.waitFor();
+    assert.match(await leaving.textContent(), /will stop running this assistant: new chats there get the channel's default response/);
+    await dialog.getByRole("button", { name: "Publish and update 1 channel" }).waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    assert.deepEqual((await channels()).find((c) => c.id === demo.id).assistant, { id, name: "Nova" });
     assert.deepEqual(errors, []);
     await ctx.close();
   });

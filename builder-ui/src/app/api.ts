@@ -119,11 +119,13 @@ export async function apiText(method: string, path: string, raw?: string): Promi
 
 /** fieldMessages returns the messages of e's field errors at location
  * ("body.url") or inside it ("body.events[1]" for "body.events"), so a form
- * can show them next to the field they name. */
-export function fieldMessages(e: unknown, location: string): string[] {
+ * can show them next to the field they name. With exact, only the errors
+ * at location itself (a list's own error, when its items have fields of
+ * their own). */
+export function fieldMessages(e: unknown, location: string, exact = false): string[] {
   if (!(e instanceof ApiError)) return [];
   return e.errors
-    .filter((f) => f.location === location || f.location?.startsWith(location + "[") || f.location?.startsWith(location + "."))
+    .filter((f) => f.location === location || (!exact && (f.location?.startsWith(location + "[") || f.location?.startsWith(location + "."))))
     .map((f) => f.message || "invalid");
 }
 

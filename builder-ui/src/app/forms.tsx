@@ -5,8 +5,8 @@ import { fieldMessages } from "./api";
 
 /** FieldError shows the server's errors for one field (see fieldMessages),
  * right under it. */
-export function FieldError({ error, at, id }: { error: unknown; at: string; id?: string }) {
-  const msgs = fieldMessages(error, at);
+export function FieldError({ error, at, id, exact }: { error: unknown; at: string; id?: string; exact?: boolean }) {
+  const msgs = fieldMessages(error, at, exact);
   if (!msgs.length) return null;
   return (
     <div className="field-error" role="alert" id={id} data-field={at}>
@@ -70,7 +70,7 @@ export function Field({
 /** copyText copies with the Clipboard API, and falls back to selecting the
  * field and execCommand where the API is missing or refused (a page that is
  * not a secure context, a denied permission). */
-async function copyText(text: string, field: HTMLInputElement | null): Promise<boolean> {
+async function copyText(text: string, field: HTMLInputElement | HTMLTextAreaElement | null): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
     return true;
@@ -88,7 +88,7 @@ async function copyText(text: string, field: HTMLInputElement | null): Promise<b
 
 /** CopyButton copies text; field is selected when it has to be copied by
  * hand. */
-export function CopyButton({ text, field, label = "Copy" }: { text: string; field?: RefObject<HTMLInputElement | null>; label?: string }) {
+export function CopyButton({ text, field, label = "Copy" }: { text: string; field?: RefObject<HTMLInputElement | HTMLTextAreaElement | null>; label?: string }) {
   const [state, setState] = useState<"" | "copied" | "failed">("");
   return (
     <button

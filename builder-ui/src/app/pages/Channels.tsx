@@ -1,7 +1,221 @@
-import { useEffect, useState } from "react";
+// The channels page: each web widget channel with its assistant, allowed
+// origins, default response (what visitors get while no assistant answers)
+// and embed snippet; and a form for a new channel. The server's field
+// errors (RFC 9457 errors[].location) are shown under their field.
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { del, errorText, get, patch, post, put } from "../api";
+import { ApiError, del, errorText, get, patch, post, put, restText } from "../api";
+import { CopyButton, Field, FieldError } from "../forms";
 import type { Assistant, Channel } from "../types";
+
+/** langPattern is the server's language code syntax (assistantLanguageRe). */
+const langPattern = /^[a-z]{2,3}(-[a-z0-9]{2,8})?$/;
+
+/** The languages the default response speaks (chat/default_response.go):
+ * a visitor in another language gets the default language's greeting. */
+const spoken = ["en", "fr", "es", "de"];
+
+/** splitOrigins reads the origins textarea: one per line (or separated by
+ * spaces). */
+const splitOrigins = (s: string) => s.split(/\s+/).filter(Boolean);
+
+/** OriginErrors shows the server's errors about allowed_origins under the
+ * field, each naming the origin it refuses (errors[].value). */
+function OriginErrors({ error, id }: { error: unknown; id?: string }) {
+  if (!(error instanceof ApiError)) return null;
+  const at = "body.allowed_origins";
+  const mine = error.errors.filter((f) => f.location === at || f.location?.startsWith(at + "["));
+  if (!mine.length) return null;
+  return (
+    <div className="field-error" role="alert" id={id} data-field={at}>
+      {mine.map((f, i) => (
+        <div key={i}>
+          {typeof f.value === "string" && f.value !== "" ? <code>{f.value}</code> : null}
+          {typeof f.value === "string" && f.value !== "" ? ": " : null}
+          {f.message || "invalid"}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+interface GreetingRow {
+  key: number;
+  lang: string;
+  text: string;
+}
+
+type Then = "capture" | "queue";
+
+const thenChoices: { value: Then; label: string; about: string }[] = [
+  {
+    value: "queue",
+    label: "Queue the chat for an agent",
+    about: "An online agent can claim it; when nobody does within 5 minutes, or nobody is online, the visitor is asked for contact details.",
+  },
+  {
+    value: "capture",
+    label: "Ask for contact details",
+    about: "At once: name (optional), email and how we can help; the team gets back to the visitor.",
+  },
+];
+
+let rowKey = 0;
+function rowsOf(greeting: Record<string, string> | undefined): GreetingRow[] {
+  const rows = Object.entries(greeting || {}).map(([lang, text]) => ({ key: ++rowKey, lang, text }));
+  // No greeting stored (the demo channel's case): start with an English one to fill in.
+  return rows.length ? rows : [{ key: ++rowKey, lang: "en", text: "" }];
+}
+
+/** DefaultResponseForm edits what a channel answers while no assistant is
+ * published on it, or while the assistant is off: a greeting per language,
+ * then the queue or contact capture. PATCH /channels/{id} replaces it as a
+ * whole. */
+function DefaultResponseForm({ ch, onSaved }: { ch: Channel; onSaved(): void }) {
+  const stored = JSON.stringify(ch.default_response || {});
+  const [rows, setRows] = useState<GreetingRow[]>(() => rowsOf(ch.default_response?.greeting));
+  const [then, setThen] = useState<Then>(ch.default_response?.then || "capture");
+  const [add, setAdd] = useState("");
+  const [dirty, setDirty] = useState(false);
+  useEffect(() => {
+    // The server's copy changed (saved here or elsewhere): show it.
+    setRows(rowsOf(ch.default_response?.greeting));
+    setThen(ch.default_response?.then || "capture");
+    setDirty(false);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [stored]);
+  const save = useMutation({
+    mutationFn: () => {
+      const greeting: Record<string, string> = {};
+      for (const r of rows) greeting[r.lang] = r.text;
+      return patch<Channel>("/channels/" + ch.id, { default_response: { greeting, then } });
+    },
+    onSuccess: () => {
+      setDirty(false);
+      onSaved();
+    },
+  });
+  const edit = (f: () => void) => {
+    f();
+    setDirty(true);
+    if (save.isSuccess) save.reset();
+  };
+  const code = add.trim().toLowerCase();
+  const taken = rows.some((r) => r.lang === code);
+  const addOK = langPattern.test(code) && !taken;
+  const addLanguage = () => {
+    if (!addOK) return;
+    edit(() => setRows((rs) => [...rs, { key: ++rowKey, lang: code, text: "" }]));
+    setAdd("");
+  };
+  const base = "body.default_response";
+  const rest = save.error ? restText(save.error, [base]) : "";
+  const unspoken = rows.map((r) => r.lang).filter((l) => !spoken.includes(l));
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    save.mutate();
+  }
+  return (
+    <form className="stack tight default-response" onSubmit={submit} noValidate aria-label={"Default response of " + ch.name} data-testid="default-response">
+      <h4>Default response</h4>
+      <p className="muted small">
+        What visitors get while no assistant is published on this channel, or while its assistant is off (out of office, outside its availability).
+      </p>
+      <fieldset className="greetings">
+        <legend>Greeting</legend>
+        {rows.map((r) => (
+          <div key={r.key} className="row nowrap top greeting-row">
+            <Field label={<span className="code">{r.lang}</span>} error={save.error} at={base + ".greeting." + r.lang}>
+              {(p) => (
+                <textarea
+                  {...p}
+                  rows={2}
+                  value={r.text}
+                  aria-label={"Greeting (" + r.lang + ")"}
+                  placeholder={r.lang === "en" ? "Hi! How can we help you today?" : ""}
+                  onChange={(e) => {
+                    const text = e.target.value;
+                    edit(() => setRows((rs) => rs.map((x) => (x.key === r.key ? { ...x, text } : x))));
+                  }}
+                />
+              )}
+            </Field>
+            <button type="button" className="icon" aria-label={"Remove " + r.lang} title={"Remove the " + r.lang + " greeting"} onClick={() => edit(() => setRows((rs) => rs.filter((x) => x.key !== r.key)))}>
+              ×
+            </button>
+          </div>
+        ))}
+        {rows.length === 0 && <div className="muted small">No greeting: add a language.</div>}
+        <FieldError error={save.error} at={base + ".greeting"} exact />
+        <div className="row nowrap">
+          <input
+            aria-label="Add a greeting language"
+            placeholder="fr, de, pt-br…"
+            className="short"
+            value={add}
+            maxLength={12}
+            list="fd-greeting-langs"
+            onChange={(e) => setAdd(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter") {
+                e.preventDefault();
+                addLanguage();
+              }
+            }}
+          />
+          <button type="button" disabled={!addOK} onClick={addLanguage}>
+            Add language
+          </button>
+          {add && !langPattern.test(code) && <span className="field-error">A code such as en, fr or pt-br.</span>}
+          {add && taken && <span className="field-error">Already there.</span>}
+        </div>
+        <span className="muted small">
+          Visitors get the greeting in their language when it is English, French, Spanish or German; in the others, and where a language has no greeting, the English one (or
+          the built-in greeting).
+          {unspoken.length > 0 && (
+            <>
+              {" "}
+              Not used: <code>{unspoken.join(", ")}</code>.
+            </>
+          )}
+        </span>
+      </fieldset>
+      <fieldset className="then">
+        <legend>Once the visitor answers the greeting</legend>
+        {thenChoices.map((c) => (
+          <label key={c.value} className="check top">
+            <input type="radio" name={"then-" + ch.id} value={c.value} checked={then === c.value} onChange={() => edit(() => setThen(c.value))} />
+            <span>
+              {c.label}
+              <span className="muted small"> {c.about}</span>
+            </span>
+          </label>
+        ))}
+        <FieldError error={save.error} at={base + ".then"} />
+      </fieldset>
+      {rest && (
+        <div className="error" role="alert">
+          {rest}
+        </div>
+      )}
+      <div className="row">
+        <button type="submit" disabled={save.isPending}>
+          Save default response
+        </button>
+        {save.isSuccess && !dirty && (
+          <span className="ok" role="status">
+            Saved.
+          </span>
+        )}
+      </div>
+      <datalist id="fd-greeting-langs">
+        {spoken.map((l) => (
+          <option key={l} value={l} />
+        ))}
+      </datalist>
+    </form>
+  );
+}
 
 function ChannelCard({ ch, assistants }: { ch: Channel; assistants: Assistant[] }) {
   const qc = useQueryClient();
@@ -12,16 +226,17 @@ function ChannelCard({ ch, assistants }: { ch: Channel; assistants: Assistant[] 
     void qc.invalidateQueries({ queryKey: ["assistants"] });
   };
   const save = useMutation({
-    mutationFn: () => patch<Channel>("/channels/" + ch.id, { allowed_origins: origins.split(/\s+/).filter(Boolean) }),
+    mutationFn: () => patch<Channel>("/channels/" + ch.id, { allowed_origins: splitOrigins(origins) }),
     onSuccess: refresh,
   });
   const connect = useMutation({
     mutationFn: (assistant: string) => (assistant ? put<Channel>(`/channels/${ch.id}/assistant`, { assistant_id: assistant }) : del<Channel>(`/channels/${ch.id}/assistant`)),
     onSuccess: refresh,
   });
-  const [copied, setCopied] = useState(false);
+  const snippet = useRef<HTMLTextAreaElement>(null);
+  const originsRest = save.error ? restText(save.error, ["body.allowed_origins"]) : "";
   return (
-    <section className="card channel" data-testid={"channel-" + ch.id}>
+    <section className="card channel" data-testid={"channel-" + ch.id} aria-label={ch.name}>
       <h3>{ch.name}</h3>
       <div className="muted small">
         Public key <code>{ch.public_key}</code>
@@ -39,7 +254,7 @@ function ChannelCard({ ch, assistants }: { ch: Channel; assistants: Assistant[] 
       </label>
       {connect.error && <div className="error">{errorText(connect.error)}</div>}
       <form
-        className="stack"
+        className="stack tight"
         onSubmit={(e) => {
           e.preventDefault();
           save.mutate();
@@ -47,48 +262,102 @@ function ChannelCard({ ch, assistants }: { ch: Channel; assistants: Assistant[] 
       >
         <label>
           Allowed origins, one per line (the sites that may embed the widget)
-          <textarea rows={4} value={origins} onChange={(e) => setOrigins(e.target.value)} placeholder="https://www.example.com" className="mono" />
+          <textarea
+            rows={4}
+            value={origins}
+            onChange={(e) => {
+              setOrigins(e.target.value);
+              if (save.isSuccess) save.reset();
+            }}
+            placeholder="https://www.example.com"
+            className="mono"
+            aria-invalid={save.error instanceof ApiError && save.error.errors.some((f) => f.location?.startsWith("body.allowed_origins"))}
+          />
         </label>
-        {save.error && <div className="error">{errorText(save.error)}</div>}
-        {save.isSuccess && <div className="ok">Saved.</div>}
-        <div>
+        <OriginErrors error={save.error} />
+        {originsRest && <div className="error">{originsRest}</div>}
+        <div className="row">
           <button type="submit" disabled={save.isPending}>
             Save origins
           </button>
+          {save.isSuccess && <span className="ok">Saved.</span>}
         </div>
       </form>
+      <DefaultResponseForm ch={ch} onSaved={refresh} />
       <label>
         Embed snippet: paste it before &lt;/body&gt; on every page
-        <textarea readOnly rows={2} className="mono" value={ch.embed_snippet} onFocus={(e) => e.currentTarget.select()} />
+        <textarea ref={snippet} readOnly rows={2} className="mono" value={ch.embed_snippet} onFocus={(e) => e.currentTarget.select()} />
       </label>
       <div>
-        <button
-          onClick={() => {
-            void navigator.clipboard?.writeText(ch.embed_snippet).then(() => {
-              setCopied(true);
-              setTimeout(() => setCopied(false), 1500);
-            });
-          }}
-        >
-          {copied ? "Copied" : "Copy snippet"}
-        </button>
+        <CopyButton text={ch.embed_snippet} field={snippet} label="Copy snippet" />
       </div>
     </section>
   );
 }
 
-export function Channels() {
+/** NewChannel creates a channel with a name and, optionally, its allowed
+ * origins; the server's refusals show under their field. */
+function NewChannel() {
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ["channels"], queryFn: () => get<{ channels: Channel[] }>("/channels?limit=100") });
-  const a = useQuery({ queryKey: ["assistants"], queryFn: () => get<{ assistants: Assistant[] }>("/assistants?limit=200") });
   const [name, setName] = useState("");
+  const [origins, setOrigins] = useState("");
   const create = useMutation({
-    mutationFn: () => post<Channel>("/channels", { name }),
+    mutationFn: () => {
+      const list = splitOrigins(origins);
+      return post<Channel>("/channels", list.length ? { name, allowed_origins: list } : { name });
+    },
     onSuccess: () => {
       setName("");
+      setOrigins("");
       void qc.invalidateQueries({ queryKey: ["channels"] });
     },
   });
+  const rest = create.error ? restText(create.error, ["body.name", "body.allowed_origins"]) : "";
+  return (
+    <form
+      className="card stack tight new-channel"
+      aria-label="New channel"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        create.mutate();
+      }}
+    >
+      <h3>New channel</h3>
+      <Field label="Name" error={create.error} at="body.name">
+        {(p) => <input {...p} placeholder="e.g. Main website" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />}
+      </Field>
+      <div className="field">
+        <label htmlFor="new-channel-origins">Allowed origins, one per line (optional; you can add them later)</label>
+        <textarea
+          id="new-channel-origins"
+          rows={2}
+          className="mono"
+          placeholder="https://www.example.com"
+          value={origins}
+          onChange={(e) => setOrigins(e.target.value)}
+          aria-invalid={create.error instanceof ApiError && create.error.errors.some((f) => f.location?.startsWith("body.allowed_origins"))}
+          aria-describedby="new-channel-origins-error"
+        />
+        <OriginErrors error={create.error} id="new-channel-origins-error" />
+      </div>
+      {rest && (
+        <div className="error" role="alert">
+          {rest}
+        </div>
+      )}
+      <div>
+        <button type="submit" disabled={create.isPending || !name.trim()}>
+          Add a channel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function Channels() {
+  const q = useQuery({ queryKey: ["channels"], queryFn: () => get<{ channels: Channel[] }>("/channels?limit=100") });
+  const a = useQuery({ queryKey: ["assistants"], queryFn: () => get<{ assistants: Assistant[] }>("/assistants?limit=200") });
   return (
     <div className="page">
       <h1>Channels</h1>
@@ -99,19 +368,7 @@ export function Channels() {
           <ChannelCard key={ch.id} ch={ch} assistants={a.data?.assistants || []} />
         ))}
       </div>
-      <form
-        className="row"
-        onSubmit={(e) => {
-          e.preventDefault();
-          create.mutate();
-        }}
-      >
-        <input placeholder="New channel name" value={name} onChange={(e) => setName(e.target.value)} required />
-        <button type="submit" disabled={create.isPending}>
-          Add a channel
-        </button>
-        {create.error && <span className="error">{errorText(create.error)}</span>}
-      </form>
+      <NewChannel />
     </div>
   );
 }
