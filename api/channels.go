@@ -128,16 +128,18 @@ func channelEmbedSnippet(publicURL, key string) string {
 		html.EscapeString(base), html.EscapeString(key))
 }
 
-// channelDecodeDefaultResponse reads a stored default response; a channel made
-// without one captures contact details.
+// channelDecodeDefaultResponse reads a stored default response. A document
+// without "then" (a channel seeded outside the API) queues for an agent,
+// which is what the runtime does with it (chat.DefaultResponseOf); the API
+// itself always stores one.
 func channelDecodeDefaultResponse(raw storage.JSON) channelDefaultResponse {
 	var d channelDefaultResponse
 	_ = json.Unmarshal(raw, &d) // a stored document was checked on the way in
 	if d.Greeting == nil {
 		d.Greeting = map[string]string{}
 	}
-	if d.Then == "" {
-		d.Then = channelThenCapture
+	if d.Then != channelThenCapture {
+		d.Then = channelThenQueue
 	}
 	return d
 }
