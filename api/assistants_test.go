@@ -470,6 +470,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"getDraft", "saveDraft", "checkDraft", "exportAssistant", "importDraft",
 		"publishVersion", "listVersions", "diffVersions", "getVersion", "rollbackVersion",
 		"createChannel", "listChannels", "getChannel", "updateChannel", "connectAssistant", "disconnectAssistant",
+		"generateIdentitySecret", "deleteIdentitySecret",
 		"listConversations", "getConversation", "exportTranscript",
 	} {
 		require.True(t, ops[id], "operation %s is missing", id)

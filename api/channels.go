@@ -78,6 +78,17 @@ func (r *ChannelRoutes) Register(api huma.API) {
 	op = routeOp("disconnectAssistant", http.MethodDelete, "/api/v1/channels/{id}/assistant", "Disconnect the assistant", AccessAdmin, 0, 0)
 	op.Description = "Leaves the channel without an assistant: its default response applies to new chats."
 	huma.Register(api, op, r.disconnect)
+
+	op = routeOp("generateIdentitySecret", http.MethodPost, "/api/v1/channels/{id}/identity-secret", "Generate the identity secret", AccessAdmin, http.StatusOK, 0)
+	op.Description = "Turns identity verification on with a new random secret, replacing any old one: signatures made with the old secret stop verifying at once. " +
+		"The site's backend signs each logged-in visitor's id (or email) with it, HMAC-SHA256, and the widget passes the signature to identify(); " +
+		"a visitor whose signature verifies resumes their conversation on any device (see docs/websocket.md, \"Signed identity\"). " +
+		"The secret is in this response only: it is never shown again."
+	huma.Register(api, op, r.generateIdentitySecret)
+
+	op = routeOp("deleteIdentitySecret", http.MethodDelete, "/api/v1/channels/{id}/identity-secret", "Turn identity verification off", AccessAdmin, 0, 0)
+	op.Description = "Forgets the channel's identity secret: identities the widget passes are ignored again and every visitor is anonymous."
+	huma.Register(api, op, r.deleteIdentitySecret)
 }
 
 // channelDefaultResponse is what a channel does until an assistant is published
@@ -102,7 +113,11 @@ type channelView struct {
 	DefaultResponse channelDefaultResponse `json:"default_response"`
 	Assistant       *channelAssistant      `json:"assistant" doc:"The connected assistant, or null."`
 	EmbedSnippet    string                 `json:"embed_snippet" doc:"The script tag to paste into the site's pages."`
-	CreatedAt       time.Time              `json:"created_at"`
+	// The secret itself is never part of the view; see
+	// generateIdentitySecret.
+	IdentityVerification bool       `json:"identity_verification" doc:"Whether signed identities are verified: true once an identity secret was generated."`
+	IdentitySecretSetAt  *time.Time `json:"identity_secret_set_at" doc:"When the current identity secret was generated, or null while verification is off."`
+	CreatedAt            time.Time  `json:"created_at"`
 }
 
 func (r *ChannelRoutes) view(c *storage.Channel, assistantName string) channelView {
@@ -110,6 +125,7 @@ func (r *ChannelRoutes) view(c *storage.Channel, assistantName string) channelVi
 		ID: c.ID, Name: c.Name, Kind: string(c.Kind), PublicKey: c.PublicKey,
 		AllowedOrigins: []string(c.AllowedOrigins), DefaultResponse: channelDecodeDefaultResponse(c.DefaultResponse),
 		EmbedSnippet: channelEmbedSnippet(r.PublicURL, c.PublicKey), CreatedAt: c.CreatedAt,
+		IdentityVerification: c.IdentityVerification(), IdentitySecretSetAt: c.IdentitySecretSetAt,
 	}
 	if v.AllowedOrigins == nil {
 		v.AllowedOrigins = []string{}
@@ -384,6 +400,43 @@ func (r *ChannelRoutes) disconnect(ctx context.Context, in *channelPath) (*chann
 		return nil, err
 	}
 	if err := r.Store.DisconnectAssistant(ctx, p.WorkspaceID, in.ID); err != nil {
+		return nil, storeError(err, "channel")
+	}
+	return r.load(ctx, p.WorkspaceID, in.ID)
+}
+
+type identitySecretOutput struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         struct {
+		Secret  string      `json:"secret" doc:"The new identity secret. It is shown here only: store it in the site's backend configuration now."`
+		Channel channelView `json:"channel"`
+	}
+}
+
+func (r *ChannelRoutes) generateIdentitySecret(ctx context.Context, in *channelPath) (*identitySecretOutput, error) {
+	p, err := workspaceCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	secret, _, err := r.Store.GenerateIdentitySecret(ctx, p.WorkspaceID, in.ID)
+	if err != nil {
+		return nil, storeError(err, "channel")
+	}
+	ch, err := r.load(ctx, p.WorkspaceID, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &identitySecretOutput{CacheControl: "no-store"}
+	out.Body.Secret, out.Body.Channel = secret, ch.Body
+	return out, nil
+}
+
+func (r *ChannelRoutes) deleteIdentitySecret(ctx context.Context, in *channelPath) (*channelOutput, error) {
+	p, err := workspaceCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Store.ClearIdentitySecret(ctx, p.WorkspaceID, in.ID); err != nil {
 		return nil, storeError(err, "channel")
 	}
 	return r.load(ctx, p.WorkspaceID, in.ID)

@@ -603,9 +603,39 @@ func offload(fn func()) {
 // Starting one counts against the client address's StartRate, on every
 // node together; past it the hello is refused with a rate_limited error
 // and close 4008, and nothing is created.
+//
+// On a channel with an identity secret, a hello's identity is verified
+// (see verifyIdentity): one that does not verify closes the socket with
+// 4001 before anything is read or created; one that does makes the
+// visitor the identity's (identityVisitorID), who resumes their latest
+// open conversation on the channel from any device. The rules, also in
+// docs/websocket.md ("Signed identity"):
+//
+//   - A token and a verified identity of the same visitor: the token's
+//     conversation if it is open, else the identity's latest open one,
+//     else a new one.
+//   - A token of another visitor (an anonymous one, or another identity)
+//     and a verified identity: the token is set aside. The identity's
+//     conversation is resumed or started; the token's conversation is
+//     neither resumed nor merged into the identity, so nobody's chat ends
+//     up in someone else's history without a signature.
+//   - A token of an identified visitor without a verified identity (none
+//     sent, verification off, or a channel that ignores identities): the
+//     token still resumes its own open conversation, as any token does,
+//     but never starts a conversation as that identity: once it is closed
+//     the visitor starts anonymous.
+//   - No secret on the channel: identities are ignored; every visitor is
+//     anonymous.
 func (s *session) hello(h *wire.Hello) (int, string) {
 	ctx := context.Background()
 	w := s.w
+	identity := "" // the verified identity's visitor id
+	if h.Identity != nil && s.ch.IdentityVerification() {
+		if !verifyIdentity(s.ch.IdentitySecret, h.Identity) {
+			return wire.CloseUnauthorized, "identity signature does not verify"
+		}
+		identity = identityVisitorID(s.ch.ID, h.Identity)
+	}
 	var claims chat.VisitorClaims
 	var conv *storage.Conversation
 	returning := false
@@ -614,13 +644,37 @@ func (s *session) hello(h *wire.Hello) (int, string) {
 		if err != nil {
 			return wire.CloseUnauthorized, "invalid token"
 		}
-		claims, returning = c, true
-		if c.Conversation != "" {
-			cv, err := w.Store.GetConversation(ctx, s.ch.WorkspaceID, c.Conversation)
-			if err == nil && cv.ChannelID == s.ch.ID && cv.VisitorID == c.Visitor && cv.Status != storage.StatusClosed {
-				conv = cv
+		if identity == "" || c.Visitor == identity {
+			claims, returning = c, true
+			if c.Conversation != "" {
+				cv, err := w.Store.GetConversation(ctx, s.ch.WorkspaceID, c.Conversation)
+				if err == nil && cv.ChannelID == s.ch.ID && cv.VisitorID == c.Visitor && cv.Status != storage.StatusClosed {
+					conv = cv
+				}
+			}
+			if conv == nil && identity == "" && isIdentityVisitor(c.Visitor) {
+				// Only a verified identity starts a conversation as it.
+				claims.Visitor = ""
 			}
 		}
+	}
+	if conv == nil && identity != "" {
+		cv, err := w.Store.LatestOpenConversation(ctx, s.ch.WorkspaceID, s.ch.ID, identity)
+		switch {
+		case err == nil:
+			conv, returning = cv, true
+		case errors.Is(err, storage.ErrNotFound):
+			seen, err := w.Store.HasVisitorConversation(ctx, s.ch.WorkspaceID, s.ch.ID, identity)
+			if err != nil {
+				w.Logger.Warn("identified visitor's conversations", "channel", s.ch.ID, "err", err)
+				return wire.CloseInternal, "could not load the conversation"
+			}
+			returning = returning || seen
+		default:
+			w.Logger.Warn("identified visitor's conversation", "channel", s.ch.ID, "err", err)
+			return wire.CloseInternal, "could not load the conversation"
+		}
+		claims.Visitor = identity
 	}
 	if conv == nil {
 		key := startKey(s.addr)
@@ -635,10 +689,20 @@ func (s *session) hello(h *wire.Hello) (int, string) {
 		}
 		vars := map[string]any{}
 		for k, v := range h.Vars {
-			vars[k] = v
+			if !identityVars[k] {
+				// Only a verified identity sets these.
+				vars[k] = v
+			}
+		}
+		if identity != "" {
+			for k, v := range map[string]string{"identity_id": h.Identity.ID, "identity_email": h.Identity.Email, "identity_name": h.Identity.Name} {
+				if v != "" {
+					vars[k] = v
+				}
+			}
 		}
 		res, err := w.Chat.Start(ctx, chat.StartInput{
-			Channel: s.ch, VisitorID: visitor, IsNew: !returning,
+			Channel: s.ch, VisitorID: visitor, IsNew: !returning, Identified: identity != "",
 			Locale: h.Locale, PageURL: h.PageURL, Referrer: h.Referrer, Vars: vars,
 		})
 		if err != nil {

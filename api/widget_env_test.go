@@ -42,8 +42,14 @@ type widgetTenant struct {
 
 func newWidgetTenant(t *testing.T) *widgetTenant {
 	t.Helper()
+	return newWidgetTenantOn(t, storagetest.Open(t, storage.SQLite))
+}
+
+// newWidgetTenantOn is newWidgetTenant on the given store (storagetest.Each
+// runs a test on each dialect).
+func newWidgetTenantOn(t *testing.T, s *storage.Store) *widgetTenant {
+	t.Helper()
 	ctx := context.Background()
-	s := storagetest.Open(t, storage.SQLite)
 	broker := realtime.NewMemoryBroker(realtime.MemoryConfig{Logger: quietLogger()})
 	t.Cleanup(func() { _ = broker.Close() })
 	svc := chat.New(chat.Config{Store: s, Publisher: broker, Logger: quietLogger()})

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"strings"
 	"time"
@@ -31,8 +32,20 @@ type Channel struct {
 	// AssistantID is the connected assistant, or "". A channel has at most
 	// one.
 	AssistantID string `gorm:"serializer:frontdesk_nullstring"`
-	CreatedAt   time.Time
+	// IdentitySecret is the key the site's backend signs its logged-in
+	// visitors with (HMAC-SHA256 of their id or email), or "" while
+	// identity verification is off. It is a secret: the API shows it once,
+	// when GenerateIdentitySecret makes it, and never returns it again.
+	IdentitySecret string `gorm:"serializer:frontdesk_nullstring" json:"-"`
+	// IdentitySecretSetAt is when the current secret was generated; nil
+	// while verification is off.
+	IdentitySecretSetAt *time.Time
+	CreatedAt           time.Time
 }
+
+// IdentityVerification reports whether the channel verifies signed
+// identities.
+func (c *Channel) IdentityVerification() bool { return c.IdentitySecret != "" }
 
 // TableName is the channels table.
 func (Channel) TableName() string { return "channels" }
@@ -56,6 +69,71 @@ func newPublicKey() string {
 		panic("storage: crypto/rand failed: " + err.Error())
 	}
 	return publicKeyPrefix + hex.EncodeToString(b)
+}
+
+// identitySecretPrefix marks identity secrets so they are recognisable
+// in a site's configuration, and in a leak scanner's rules.
+const identitySecretPrefix = "fdid_"
+
+// NewIdentitySecret returns a fresh identity secret: 32 random bytes,
+// base64url without padding, after identitySecretPrefix.
+func NewIdentitySecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("storage: crypto/rand failed: " + err.Error())
+	}
+	return identitySecretPrefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// GenerateIdentitySecret gives the channel a new identity secret,
+// replacing any old one at once (signatures made with it stop verifying),
+// and returns the secret and the channel. A channel of another workspace
+// is ErrNotFound.
+func (s *Store) GenerateIdentitySecret(ctx context.Context, ws, channelID string) (string, *Channel, error) {
+	secret := NewIdentitySecret()
+	c, err := s.setIdentitySecret(ctx, ws, channelID, secret)
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, c, nil
+}
+
+// ClearIdentitySecret turns identity verification off on the channel: its
+// visitors are anonymous again, whatever identity they claim. Clearing a
+// channel without a secret changes nothing.
+func (s *Store) ClearIdentitySecret(ctx context.Context, ws, channelID string) (*Channel, error) {
+	return s.setIdentitySecret(ctx, ws, channelID, "")
+}
+
+func (s *Store) setIdentitySecret(ctx context.Context, ws, channelID, secret string) (*Channel, error) {
+	if err := needWorkspace(ws); err != nil {
+		return nil, err
+	}
+	if err := needID("channel id", channelID); err != nil {
+		return nil, err
+	}
+	var setAt any
+	if secret != "" {
+		setAt = s.now()
+	}
+	var out *Channel
+	err := s.InTx(ctx, func(tx *Store) error {
+		res := tx.conn(ctx).Exec(`UPDATE channels SET identity_secret = ?, identity_secret_set_at = ? WHERE workspace_id = ? AND id = ?`,
+			nullable(secret), setAt, ws, channelID)
+		if res.Error != nil {
+			return wrap("set identity secret", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return notFound("channel " + channelID)
+		}
+		var err error
+		out, err = tx.GetChannel(ctx, ws, channelID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // CreateChannel creates a channel with a fresh public key.

@@ -174,6 +174,44 @@ func (s *Store) GetConversation(ctx context.Context, ws, id string) (*Conversati
 	return &c, nil
 }
 
+// LatestOpenConversation returns the visitor's newest conversation on the
+// channel that is not closed, or ErrNotFound. A verified visitor (see
+// docs/websocket.md, "Signed identity") resumes it from any device.
+func (s *Store) LatestOpenConversation(ctx context.Context, ws, channelID, visitorID string) (*Conversation, error) {
+	if err := needWorkspace(ws); err != nil {
+		return nil, err
+	}
+	if err := needID("channel id", channelID); err != nil {
+		return nil, err
+	}
+	if err := needID("visitor id", visitorID); err != nil {
+		return nil, err
+	}
+	var c Conversation
+	err := s.conn(ctx).Where("workspace_id = ? AND channel_id = ? AND visitor_id = ? AND status <> ?", ws, channelID, visitorID, StatusClosed).
+		Order("created_at DESC, id DESC").Take(&c).Error
+	if err != nil {
+		return nil, wrap("latest open conversation", err)
+	}
+	s.fixSeq(&c)
+	return &c, nil
+}
+
+// HasVisitorConversation reports whether the visitor has had any
+// conversation on the channel, open or closed.
+func (s *Store) HasVisitorConversation(ctx context.Context, ws, channelID, visitorID string) (bool, error) {
+	if err := needWorkspace(ws); err != nil {
+		return false, err
+	}
+	var n int64
+	err := s.conn(ctx).Model(&Conversation{}).Where("workspace_id = ? AND channel_id = ? AND visitor_id = ?", ws, channelID, visitorID).
+		Limit(1).Count(&n).Error
+	if err != nil {
+		return false, wrap("visitor conversations", err)
+	}
+	return n > 0, nil
+}
+
 // GetConversationForUpdate reads the conversation and locks it until the
 // transaction ends, so the caller's read-step-write cannot interleave with
 // another writer's. It must be called on an InTx Store. On Postgres it is

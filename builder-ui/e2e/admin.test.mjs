@@ -1,6 +1,7 @@
 // Browser tests of the workspace admin pages, Webhooks and Team (with
 // deactivating members), Channels (the default response, the snippet, a new
-// channel) and publishing to a channel, and of the Account page, against
+// channel, identity verification with a customer's page that signs its
+// user) and publishing to a channel, and of the Account page, against
 // the real server (frontdesk --demo on a temp database); screenshots go to
 // artifacts/ui/.
 //
@@ -14,7 +15,8 @@
 import { before, after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { Server, Owner, browser, freePort, shot, sleep } from "./harness.mjs";
+import { createHmac } from "node:crypto";
+import { Server, Owner, browser, freePort, hostSite, shot, sleep } from "./harness.mjs";
 
 let server, owner, chrome, receiver;
 
@@ -678,6 +680,134 @@ describe("publishing to a channel", () => {
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await dialog.waitFor({ state: "detached" });
     assert.deepEqual((await channels()).find((c) => c.id === demo.id).assistant, { id, name: "Nova" });
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+});
+
+describe("identity verification", () => {
+  test("an owner generates the secret; a customer page signs its user (HMAC in Node): the person's history follows them to a fresh browser; a wrong signature cannot connect; rotated, the old signature stops; turned off, identities are ignored", async () => {
+    const { ctx, page, errors } = await adminPage();
+    const demo = (await owner.call("GET", "/channels")).channels.find((c) => c.public_key === server.key);
+    await page.locator("nav.side").getByRole("link", { name: "Channels" }).click();
+    const section = page.getByTestId("channel-" + demo.id).getByTestId("identity-verification");
+    const status = section.getByTestId("identity-status");
+    await status.getByText("off", { exact: true }).waitFor();
+
+    // Generate: the secret is shown once, and copies.
+    await section.getByRole("button", { name: "Generate secret" }).click();
+    await section.getByText("it will not be shown again").waitFor();
+    const secret = await section.getByLabel("Identity secret").inputValue();
+    assert.match(secret, /^fdid_[A-Za-z0-9_-]{43}$/);
+    await section.getByRole("button", { name: "Copy", exact: true }).click();
+    await section.getByRole("button", { name: "Copied" }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+    await status.getByText(/^on$/).waitFor();
+    await status.getByText(/since/).waitFor();
+    await section.getByLabel("How your site signs a visitor").waitFor();
+    await shot(page, "channels-identity-secret");
+    const listed = JSON.stringify(await owner.call("GET", "/channels"));
+    assert.ok(!listed.includes(secret), "the secret is never listed");
+    assert.equal((await owner.call("GET", "/channels/" + demo.id)).identity_verification, true);
+
+    // The customer's site: its backend signs the logged-in user's id with
+    // the secret; the page passes it to Frontdesk.identify (queued before
+    // the widget loads).
+    let who = null;
+    const site = await hostSite(server.url, server.key, {
+      page: (fd, key) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Acme account</title>
+<script>window.Frontdesk = { q: [${who ? `["identify", ${JSON.stringify(who)}]` : ""}] };</script>
+</head><body><h1>Your Acme account</h1>
+<script src="${fd}/widget.js" data-channel="${key}" async></script>
+</body></html>`,
+    });
+    await owner.allowOrigin(server.key, site.origin);
+    const sign = (key, subject) => createHmac("sha256", key).update(subject).digest("hex");
+    const ada = (key) => ({ id: "user_829", email: "ada@example.com", name: "Ada Lovelace", signature: sign(key, "user_829") });
+
+    /** visit opens the customer's page in a fresh browser (its own
+     * storage: no visitor token) as who, and opens the chat. */
+    const visit = async (identity) => {
+      who = identity;
+      const vctx = await chrome.newContext({ viewport: { width: 1024, height: 768 } });
+      const vpage = await vctx.newPage();
+      vpage.on("pageerror", (e) => errors.push("customer page: " + e.message));
+      await vpage.goto(site.url);
+      const frame = await (await vpage.waitForSelector("iframe[data-frontdesk]", { state: "attached" })).contentFrame();
+      await frame.waitForSelector(".fd");
+      await vpage.evaluate(() => window.Frontdesk.open());
+      return { vctx, vpage, frame };
+    };
+    const texts = (frame) => frame.$$eval(".list .msg .body", (els) => els.map((e) => e.textContent));
+
+    try {
+      // Ada on her laptop: she chats.
+      const laptop = await visit(ada(secret));
+      await laptop.frame.locator(".msg.bot").first().waitFor();
+      await laptop.frame.getByRole("textbox").fill("Where is my order 1234?");
+      await laptop.frame.getByRole("textbox").press("Enter");
+      await laptop.frame.locator(".msg.visitor:not(.pending)").filter({ hasText: "Where is my order 1234?" }).waitFor();
+      await sleep(500);
+      const history = await texts(laptop.frame);
+      await shot(laptop.vpage, "identity-laptop");
+      await laptop.vctx.close();
+
+      // Ada on her phone (a fresh browser, no token): the same history.
+      const phone = await visit(ada(secret));
+      await phone.frame.locator(".msg.visitor").filter({ hasText: "Where is my order 1234?" }).waitFor();
+      await sleep(500);
+      const again = await texts(phone.frame);
+      assert.deepEqual(again.slice(0, history.length), history);
+      assert.equal(again.filter((t) => t === "Where is my order 1234?").length, 1);
+      await shot(phone.vpage, "identity-phone");
+      await phone.vctx.close();
+      // One conversation, identified, on the server.
+      const convs = (await owner.call("GET", "/conversations?limit=100")).conversations;
+      const details = await Promise.all(convs.map((c) => owner.call("GET", "/conversations/" + c.id + "?limit=200")));
+      const hers = details.filter((d) => (d.messages || []).some((m) => m.body === "Where is my order 1234?"));
+      assert.equal(hers.length, 1);
+
+      // A wrong signature: refused (4001), so the widget says the chat is
+      // unavailable and shows none of Ada's history.
+      const mallory = await visit({ ...ada(secret), signature: sign("not-the-secret", "user_829") });
+      await mallory.frame.getByText("The chat is unavailable on this page.").waitFor({ timeout: 15_000 });
+      assert.equal(await mallory.frame.getByRole("textbox").isDisabled(), true);
+      assert.ok(!(await texts(mallory.frame)).includes("Where is my order 1234?"));
+      await shot(mallory.vpage, "identity-refused");
+      await mallory.vctx.close();
+
+      // Rotate, after confirming: the old signature stops working at once,
+      // the new one finds Ada's chat.
+      const asked = accept(page);
+      await section.getByRole("button", { name: "Rotate secret" }).click();
+      assert.match(await asked, /stop working at once/);
+      await until(async () => (await section.getByLabel("Identity secret").inputValue()) !== secret, 10_000, "the new secret");
+      const rotated = await section.getByLabel("Identity secret").inputValue();
+      assert.match(rotated, /^fdid_/);
+      const stale = await visit(ada(secret));
+      await stale.frame.getByText("The chat is unavailable on this page.").waitFor({ timeout: 15_000 });
+      await stale.vctx.close();
+      const fresh = await visit(ada(rotated));
+      await fresh.frame.locator(".msg.visitor").filter({ hasText: "Where is my order 1234?" }).waitFor();
+      await fresh.vctx.close();
+
+      // Turned off, after confirming: identities are ignored, and Ada is
+      // an anonymous visitor without her history.
+      const askedOff = accept(page);
+      await section.getByRole("button", { name: "Turn off" }).click();
+      assert.match(await askedOff, /every visitor is anonymous/);
+      await status.getByText("off", { exact: true }).waitFor();
+      await section.getByLabel("Identity secret").waitFor({ state: "detached" });
+      assert.equal((await owner.call("GET", "/channels/" + demo.id)).identity_verification, false);
+      const anon = await visit(ada(rotated));
+      await anon.frame.locator(".msg.bot").first().waitFor();
+      await sleep(500);
+      assert.ok(!(await texts(anon.frame)).includes("Where is my order 1234?"));
+      await anon.vctx.close();
+    } finally {
+      await site.close();
+    }
     assert.deepEqual(errors, []);
     await ctx.close();
   });

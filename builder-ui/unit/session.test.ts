@@ -198,6 +198,47 @@ test("4001 drops the token and reconnects at once without it", () => {
   assert.equal(h.last.sent[0].token, undefined);
 });
 
+test("4001 on a hello with an identity and no token: the identity is refused, the widget stops until identify() gives another", () => {
+  const h = new Harness();
+  h.store.set("fd:v1:pk_test", JSON.stringify({ token: "tok-anon", conv: "cv_1", last_seq: 0, items: [], pending: [] }));
+  const s = h.session();
+  const warn = console.warn;
+  const warned: unknown[] = [];
+  console.warn = (...a: unknown[]) => void warned.push(a);
+  try {
+    const bad = { id: "user_829", signature: "00ff" };
+    s.start({ identity: bad });
+    h.last.open();
+    assert.deepEqual(h.last.sent[0].identity, bad);
+    assert.equal(h.last.sent[0].token, "tok-anon");
+    // With a token, 4001 may be the token's fault: dropped, retried at once.
+    h.last.drop(4001);
+    h.advance(0);
+    assert.equal(h.sockets.length, 2);
+    h.last.open();
+    assert.equal(h.last.sent[0].token, undefined);
+    assert.deepEqual(h.last.sent[0].identity, bad);
+    // Without one, it is the identity's: no retry, the chat is unavailable.
+    h.last.drop(4001);
+    h.advance(10 * BackoffCap);
+    assert.equal(h.sockets.length, 2);
+    assert.equal(s.state.status, "unavailable");
+    assert.equal(warned.length, 1);
+    s.wake();
+    assert.equal(h.sockets.length, 2, "opening the chat does not retry the same signature");
+    // identify() with another signature connects again.
+    const good = { id: "user_829", signature: "ab".repeat(32) };
+    s.setExtras({ identity: good });
+    assert.equal(h.sockets.length, 3);
+    h.last.open();
+    assert.deepEqual(h.last.sent[0].identity, good);
+    h.last.recv({ type: "welcome", conversation_id: "cv_2", token: "tok-ada", last_seq: 0, assistant: { name: "Ava" } });
+    assert.equal(s.state.status, "online");
+  } finally {
+    console.warn = warn;
+  }
+});
+
 test("1008 stops: the page's setup is wrong", () => {
   const h = new Harness();
   const s = h.session();

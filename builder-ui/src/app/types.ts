@@ -112,6 +112,9 @@ export interface Channel {
   assistant?: { id: string; name: string } | null;
   embed_snippet: string;
   default_response?: { greeting?: Text; then?: "capture" | "queue" };
+  /** Whether signed identities are verified (an identity secret exists). */
+  identity_verification?: boolean;
+  identity_secret_set_at?: string | null;
   created_at: string;
 }
 

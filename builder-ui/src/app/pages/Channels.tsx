@@ -1,11 +1,13 @@
 // The channels page: each web widget channel with its assistant, allowed
 // origins, default response (what visitors get while no assistant answers)
-// and embed snippet; and a form for a new channel. The server's field
-// errors (RFC 9457 errors[].location) are shown under their field.
+// and embed snippet, and identity verification (the secret a site's backend
+// signs its logged-in visitors with); and a form for a new channel. The
+// server's field errors (RFC 9457 errors[].location) are shown under their
+// field.
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, del, errorText, get, patch, post, put, restText } from "../api";
-import { CopyButton, Field, FieldError } from "../forms";
+import { CopyButton, Field, FieldError, ShownOnce } from "../forms";
 import type { Assistant, Channel } from "../types";
 
 /** langPattern is the server's language code syntax (assistantLanguageRe). */
@@ -217,6 +219,109 @@ function DefaultResponseForm({ ch, onSaved }: { ch: Channel; onSaved(): void }) 
   );
 }
 
+/** signingSnippet shows how a site's backend signs a logged-in user, and
+ * what the page passes to the widget (docs/websocket.md, "Signed identity"). */
+const signingSnippet = `// On your server (Node), for the logged-in user:
+const crypto = require("node:crypto");
+const signature = crypto
+  .createHmac("sha256", process.env.FRONTDESK_IDENTITY_SECRET)
+  .update(user.id) // or user.email when there is no id
+  .digest("hex");
+
+<!-- In the page, before the embed snippet: -->
+<script>
+  window.Frontdesk = { q: [["identify", {
+    id: "USER_ID", email: "USER_EMAIL", name: "USER_NAME",
+    signature: "SIGNATURE"
+  }]] };
+</script>`;
+
+/** IdentityVerification turns signed visitor identity on (a new secret,
+ * shown once), rotates the secret, or turns it off. */
+function IdentityVerification({ ch, onChanged }: { ch: Channel; onChanged(): void }) {
+  const [secret, setSecret] = useState("");
+  const on = !!ch.identity_verification;
+  const generate = useMutation({
+    mutationFn: () => post<{ secret: string; channel: Channel }>(`/channels/${ch.id}/identity-secret`),
+    onSuccess: (r) => {
+      setSecret(r.secret);
+      onChanged();
+    },
+  });
+  const off = useMutation({
+    mutationFn: () => del<Channel>(`/channels/${ch.id}/identity-secret`),
+    onSuccess: () => {
+      setSecret("");
+      onChanged();
+    },
+  });
+  const since = ch.identity_secret_set_at ? new Date(ch.identity_secret_set_at).toLocaleString() : "";
+  const snippet = useRef<HTMLTextAreaElement>(null);
+  const error = generate.error || off.error;
+  return (
+    <section className="stack tight identity-verification" aria-label={"Identity verification of " + ch.name} data-testid="identity-verification">
+      <h4>Identity verification</h4>
+      <p className="muted small">
+        Logged-in visitors find their conversation, and its history, on every device. Your site&apos;s backend signs each user&apos;s id (or email) with this channel&apos;s
+        secret, and the page passes the signature to <code>Frontdesk.identify()</code>. A signature that does not verify is refused: the chat is unavailable for that
+        visitor.
+      </p>
+      <div data-testid="identity-status">
+        {on ? (
+          <>
+            <span className="badge active">on</span> since {since}
+          </>
+        ) : (
+          <>
+            <span className="badge">off</span> Identities from the widget are ignored: every visitor is anonymous.
+          </>
+        )}
+      </div>
+      <div className="row">
+        <button
+          type="button"
+          disabled={generate.isPending}
+          onClick={() => {
+            if (on && !confirm("Rotate the identity secret of " + ch.name + "? Signatures made with the current secret stop working at once: visitors signed with it cannot chat until your backend signs with the new one.")) return;
+            generate.mutate();
+          }}
+        >
+          {on ? "Rotate secret" : "Generate secret"}
+        </button>
+        {on && (
+          <button
+            type="button"
+            className="danger"
+            disabled={off.isPending}
+            onClick={() => {
+              if (confirm("Turn identity verification off for " + ch.name + "? Identities are ignored again and every visitor is anonymous.")) off.mutate();
+            }}
+          >
+            Turn off
+          </button>
+        )}
+      </div>
+      {error && (
+        <div className="error" role="alert">
+          {errorText(error)}
+        </div>
+      )}
+      {secret && (
+        <ShownOnce label="Identity secret" value={secret}>
+          Keep it on your server (e.g. FRONTDESK_IDENTITY_SECRET); never put it in a page.
+        </ShownOnce>
+      )}
+      <label>
+        How your site signs a visitor
+        <textarea ref={snippet} readOnly rows={12} className="mono" value={signingSnippet} onFocus={(e) => e.currentTarget.select()} />
+      </label>
+      <div>
+        <CopyButton text={signingSnippet} field={snippet} label="Copy signing example" />
+      </div>
+    </section>
+  );
+}
+
 function ChannelCard({ ch, assistants }: { ch: Channel; assistants: Assistant[] }) {
   const qc = useQueryClient();
   const [origins, setOrigins] = useState((ch.allowed_origins || []).join("\n"));
@@ -291,6 +396,7 @@ function ChannelCard({ ch, assistants }: { ch: Channel; assistants: Assistant[] 
       <div>
         <CopyButton text={ch.embed_snippet} field={snippet} label="Copy snippet" />
       </div>
+      <IdentityVerification ch={ch} onChanged={refresh} />
     </section>
   );
 }

@@ -129,6 +129,13 @@ export class Session {
   private counter = 0;
   private extras: HelloExtras = {};
   private stopped = false;
+  /** identityRefused: a hello with an identity and no token got 4001, so
+   * the identity's signature does not verify; the session stays stopped
+   * until identify() gives another identity. */
+  private identityRefused = false;
+  /** What the last hello carried, to tell what a 4001 refused. */
+  private sentToken = false;
+  private sentIdentity = false;
   private idle = false;
   private resyncing = false;
 
@@ -171,6 +178,13 @@ export class Session {
   /** setExtras changes what the next hello carries (identify, setVariables). */
   setExtras(extras: HelloExtras) {
     this.extras = { ...this.extras, ...extras };
+    if (this.identityRefused && extras.identity) {
+      // A new identity after a refused one: try it.
+      this.identityRefused = false;
+      this.stopped = false;
+      this.state.status = "connecting";
+      this.reconnectNow();
+    }
   }
 
   private load(): Saved {
@@ -234,6 +248,8 @@ export class Session {
       if (this.extras.referrer) hello.referrer = this.extras.referrer;
       if (this.extras.vars && Object.keys(this.extras.vars).length) hello.vars = this.extras.vars;
       if (this.extras.identity) hello.identity = this.extras.identity;
+      this.sentToken = !!hello.token;
+      this.sentIdentity = !!hello.identity;
       ws.send(JSON.stringify(hello));
     };
     ws.onmessage = (e) => {
@@ -563,6 +579,16 @@ export class Session {
         this.changed();
         return;
       case 4001:
+        if (!this.sentToken && this.sentIdentity) {
+          // No token was sent, so the identity was refused: its signature
+          // does not verify. The same one would be refused again.
+          this.identityRefused = true;
+          this.stopped = true;
+          this.state.status = "unavailable";
+          this.changed();
+          console.warn("Frontdesk: the identity's signature was refused (see identify() in the docs)");
+          return;
+        }
         // The token is no good: drop it and start again, once, without it.
         this.saved.token = undefined;
         this.saved.conv = undefined;
