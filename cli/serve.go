@@ -81,8 +81,8 @@ type Server struct {
 // Build wires a server from its configuration: database and migrations,
 // broker, services, routes. It fails fast, naming the setting at fault.
 func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*Server, error) {
-	s := &Server{Config: cfg, Log: log}
-	store, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{})
+	s := &Server{Config: cfg, Log: log, Metrics: metrics.New()}
+	store, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{WriteObserver: s.Metrics})
 	if err != nil {
 		return nil, fmt.Errorf("FRONTDESK_DATABASE_URL: %w", err)
 	}
@@ -131,7 +131,6 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) (*
 		s.close()
 		return nil, fmt.Errorf("FRONTDESK_SECRET: %w", err)
 	}
-	s.Metrics = metrics.New()
 	if s.Redis != nil {
 		s.Presence = chat.NewRedisPresence(s.Redis, cfg.RedisPrefix, chat.DefaultPresenceTTL, log)
 	} else {

@@ -25,6 +25,9 @@ type Registry struct {
 	steps       *prometheus.HistogramVec
 	stepErrors  *prometheus.CounterVec
 	timerLag    prometheus.Histogram
+	writeWait   prometheus.Histogram
+	groupSize   prometheus.Histogram
+	groupTime   prometheus.Histogram
 }
 
 // New registers every metric, plus the Go runtime and process collectors.
@@ -51,7 +54,19 @@ func New() *Registry {
 		Name: "frontdesk_timer_lag_seconds", Help: "How late durable timers fire after their due time.",
 		Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	})
-	r.reg.MustRegister(r.httpLatency, r.wsConns, r.wsClosed, r.steps, r.stepErrors, r.timerLag,
+	r.writeWait = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "frontdesk_sqlite_write_wait_seconds", Help: "How long a write transaction waited in SQLite's write queue for its turn.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	})
+	r.groupSize = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "frontdesk_sqlite_write_group_size", Help: "Write transactions committed together by SQLite's writer (group commit).",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128},
+	})
+	r.groupTime = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "frontdesk_sqlite_write_group_seconds", Help: "How long one group of write transactions took, commit included.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	})
+	r.reg.MustRegister(r.httpLatency, r.wsConns, r.wsClosed, r.steps, r.stepErrors, r.timerLag, r.writeWait, r.groupSize, r.groupTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
 }
@@ -97,6 +112,15 @@ func (r *Registry) StepDone(kind engine.EventType, d time.Duration, err error) {
 	if err != nil {
 		r.stepErrors.WithLabelValues(string(kind)).Inc()
 	}
+}
+
+// WriteWaited implements storage.WriteObserver.
+func (r *Registry) WriteWaited(d time.Duration) { r.writeWait.Observe(d.Seconds()) }
+
+// WriteGroup implements storage.WriteObserver.
+func (r *Registry) WriteGroup(size int, d time.Duration) {
+	r.groupSize.Observe(float64(size))
+	r.groupTime.Observe(d.Seconds())
 }
 
 // TimerFired implements chat.Metrics.

@@ -39,9 +39,18 @@ const (
 )
 
 type writeReq struct {
-	fn     func(tx *Store) error
-	state  atomic.Int32
-	result chan writeResult
+	fn       func(tx *Store) error
+	state    atomic.Int32
+	result   chan writeResult
+	enqueued time.Time
+}
+
+// WriteObserver receives the figures of SQLite's write queue, for metrics:
+// how long each transaction waited for its turn, and each group's size and
+// duration (its transactions and the commit).
+type WriteObserver interface {
+	WriteWaited(d time.Duration)
+	WriteGroup(size int, d time.Duration)
 }
 
 type writeResult struct {
@@ -60,6 +69,7 @@ type groupCommit struct {
 	quit chan struct{}
 	done chan struct{}
 	once sync.Once
+	obs  WriteObserver
 
 	groups, transactions atomic.Uint64
 }
@@ -83,10 +93,10 @@ func (s *Store) WriterStats() WriterStats {
 	return WriterStats{Queued: len(s.writer.queue), Groups: s.writer.groups.Load(), Transactions: s.writer.transactions.Load()}
 }
 
-func startGroupCommit(s *Store, queue, maxBatch int, wait time.Duration) *groupCommit {
+func startGroupCommit(s *Store, queue, maxBatch int, wait time.Duration, obs WriteObserver) *groupCommit {
 	g := &groupCommit{
 		store: s, queue: make(chan *writeReq, queue), maxBatch: maxBatch, wait: wait,
-		quit: make(chan struct{}), done: make(chan struct{}),
+		quit: make(chan struct{}), done: make(chan struct{}), obs: obs,
 	}
 	go g.run()
 	return g
@@ -97,7 +107,7 @@ func (g *groupCommit) do(ctx context.Context, fn func(tx *Store) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &writeReq{fn: fn, result: make(chan writeResult, 1)}
+	r := &writeReq{fn: fn, result: make(chan writeResult, 1), enqueued: time.Now()}
 	select {
 	case <-g.done:
 		return fmt.Errorf("%w: the store is closed", ErrUnavailable)
@@ -183,10 +193,14 @@ func (g *groupCommit) drain() {
 
 // commit runs a group in one transaction and reports to each caller.
 func (g *groupCommit) commit(batch []*writeReq) {
+	began := time.Now()
 	live := batch[:0]
 	for _, r := range batch {
 		if r.state.CompareAndSwap(reqQueued, reqRunning) {
 			live = append(live, r)
+			if g.obs != nil {
+				g.obs.WriteWaited(began.Sub(r.enqueued))
+			}
 		}
 	}
 	if len(live) == 0 {
@@ -207,6 +221,9 @@ func (g *groupCommit) commit(batch []*writeReq) {
 	err := g.store.runGroup(ctx, fns, results)
 	g.groups.Add(1)
 	g.transactions.Add(uint64(len(live)))
+	if g.obs != nil {
+		g.obs.WriteGroup(len(live), time.Since(began))
+	}
 	for i, r := range live {
 		res := results[i]
 		if err != nil && res.err == nil && res.panicked == nil {
@@ -277,4 +294,17 @@ func (tx *Store) runFn(ctx context.Context, fn func(tx *Store) error) (res write
 		return writeResult{err: err}
 	}
 	return writeResult{}
+}
+
+// queued runs fn, a write outside any caller's transaction, through SQLite's
+// write queue (in a transaction of its own), or directly on Postgres. Left
+// to run on its own pool connection, a write would take SQLite's write lock
+// past the queue, and the writer would then sleep in SQLite's busy handler
+// (1, 2, 5, 10 … ms) behind it. The background workers' claims, which run
+// several times a second, go through it.
+func (s *Store) queued(ctx context.Context, fn func(tx *Store) error) error {
+	if s.writer == nil || s.inTx {
+		return fn(s)
+	}
+	return s.InTx(ctx, fn)
 }

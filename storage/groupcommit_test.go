@@ -323,3 +323,51 @@ func TestUpdateLockedConversationMatchesTheStoredRow(t *testing.T) {
 		require.ErrorIs(t, err, storage.ErrConflict)
 	})
 }
+
+type countingObserver struct {
+	mu     sync.Mutex
+	waits  []time.Duration
+	groups []int
+}
+
+func (o *countingObserver) WriteWaited(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.waits = append(o.waits, d)
+}
+
+func (o *countingObserver) WriteGroup(size int, _ time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.groups = append(o.groups, size)
+}
+
+func TestGroupCommitReportsWaitsAndGroups(t *testing.T) {
+	t.Parallel()
+	obs := &countingObserver{}
+	s := storagetest.OpenWith(t, storage.SQLite, storage.Options{WriteObserver: obs})
+	ctx := context.Background()
+	release := holdWriter(t, s)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			require.NoError(t, s.InTx(ctx, func(*storage.Store) error { return nil }))
+		}()
+	}
+	waitQueued(t, s, 3)
+	time.Sleep(20 * time.Millisecond) // a wait long enough to see
+	release()
+	wg.Wait()
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	require.Contains(t, obs.groups, 3, "the three queued transactions made one group")
+	var long int
+	for _, w := range obs.waits {
+		if w >= 20*time.Millisecond {
+			long++
+		}
+	}
+	require.Equal(t, 3, long, "each queued transaction reports its wait")
+}

@@ -105,7 +105,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease
 	}
 	now = utc(now)
 	var rows []OutboxEntry
-	err := s.conn(ctx).Raw(`UPDATE webhook_outbox
+	err := s.queued(ctx, func(s *Store) error {
+		return s.conn(ctx).Raw(`UPDATE webhook_outbox
 		SET attempts = attempts + 1, next_attempt_at = ?
 		WHERE id IN (
 			SELECT id FROM webhook_outbox
@@ -114,6 +115,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease
 			LIMIT ?`+s.skipLocked()+`
 		)
 		RETURNING *`, now.Add(lease), now, clampLimit(limit)).Scan(&rows).Error
+	})
 	if err != nil {
 		return nil, wrap("claim outbox", err)
 	}

@@ -51,6 +51,8 @@ type Options struct {
 	// off (each transaction commits alone, still queued in Go). Ignored on
 	// Postgres.
 	MaxGroupCommit int
+	// WriteObserver, when set, receives the SQLite write queue's figures.
+	WriteObserver WriteObserver
 	// Now is the clock for created_at and similar columns. Defaults to
 	// time.Now. Whatever it returns is stored in UTC at microsecond
 	// precision, which both dialects keep exactly.
@@ -158,7 +160,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 			sqlDB.Close()
 			return nil, err
 		}
-		s.writer = startGroupCommit(s, opts.MaxWriteQueue, opts.MaxGroupCommit, opts.BusyTimeout)
+		s.writer = startGroupCommit(s, opts.MaxWriteQueue, opts.MaxGroupCommit, opts.BusyTimeout, opts.WriteObserver)
 	}
 	return s, nil
 }

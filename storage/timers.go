@@ -145,7 +145,8 @@ func (s *Store) ClaimDueTimers(ctx context.Context, now time.Time, limit int, le
 	}
 	now = utc(now)
 	var rows []Timer
-	err := s.conn(ctx).Raw(`UPDATE timers
+	err := s.queued(ctx, func(s *Store) error {
+		return s.conn(ctx).Raw(`UPDATE timers
 		SET state = 'claimed', claimed_until = ?, attempts = attempts + 1
 		WHERE id IN (
 			SELECT id FROM timers
@@ -154,6 +155,7 @@ func (s *Store) ClaimDueTimers(ctx context.Context, now time.Time, limit int, le
 			LIMIT ?`+s.skipLocked()+`
 		)
 		RETURNING *`, now.Add(lease), now, now, clampLimit(limit)).Scan(&rows).Error
+	})
 	if err != nil {
 		return nil, wrap("claim due timers", err)
 	}

@@ -394,7 +394,8 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, limit
 	}
 	args = append(args, candidates, limit)
 	var claimed []WebhookDelivery
-	err := s.conn(ctx).Raw(`UPDATE webhook_deliveries
+	err := s.queued(ctx, func(s *Store) error {
+		return s.conn(ctx).Raw(`UPDATE webhook_deliveries
 		SET attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?
 		WHERE id IN (
 			SELECT id FROM (
@@ -412,6 +413,7 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, limit
 			LIMIT ?
 		)
 		RETURNING *`, args...).Scan(&claimed).Error
+	})
 	if err != nil {
 		return nil, wrap("claim webhook deliveries", err)
 	}

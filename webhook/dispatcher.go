@@ -406,17 +406,42 @@ func (d *Dispatcher) fanOut(ctx context.Context, now time.Time) int {
 			}
 			return strings.Compare(a.ID, b.ID)
 		})
-		for i := range entries {
-			e := &entries[i]
-			if _, err := d.cfg.Store.FanOutWebhookEvent(ctx, e); err != nil {
-				d.fanOutFailed(ctx, now, e, err)
-				continue
-			}
-			handled++
-		}
+		handled += d.fanOutBatch(ctx, now, entries)
 		if len(entries) < d.cfg.BatchSize {
 			break
 		}
+	}
+	return handled
+}
+
+// fanOutBatch fans the claimed events out in one transaction: one turn of
+// SQLite's writer (and one commit) for the batch instead of one per event;
+// each conversation start queues an event, so this is on the hot path. If
+// any event fails, the batch rolls back and the events go one at a time,
+// so that only the failing one is retried.
+func (d *Dispatcher) fanOutBatch(ctx context.Context, now time.Time, entries []storage.OutboxEntry) int {
+	if len(entries) == 0 {
+		return 0
+	}
+	err := d.cfg.Store.InTx(ctx, func(tx *storage.Store) error {
+		for i := range entries {
+			if _, err := tx.FanOutWebhookEvent(ctx, &entries[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return len(entries)
+	}
+	handled := 0
+	for i := range entries {
+		e := &entries[i]
+		if _, err := d.cfg.Store.FanOutWebhookEvent(ctx, e); err != nil {
+			d.fanOutFailed(ctx, now, e, err)
+			continue
+		}
+		handled++
 	}
 	return handled
 }
