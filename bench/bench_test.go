@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 	"testing"
@@ -69,6 +70,12 @@ func profile(ctx context.Context, dir string) func() {
 		cpu.Close()
 		cpu = nil
 	}
+	// FRONTDESK_BENCH_TRACE=START+LENGTH (e.g. 10s+3s) also writes an
+	// execution trace of that window of the server's life, for latency
+	// tails that CPU profiles do not show.
+	if spec := os.Getenv(traceVar); spec != "" {
+		go traceWindow(dir, pid, spec)
+	}
 	stats, _ := os.Create(filepath.Join(dir, fmt.Sprintf("server-%d.memstats.tsv", pid)))
 	done := make(chan struct{})
 	go func() {
@@ -99,6 +106,32 @@ func profile(ctx context.Context, dir string) func() {
 			cpu.Close()
 		}
 	}
+}
+
+// traceVar names the execution-trace window; see profile.
+const traceVar = "FRONTDESK_BENCH_TRACE"
+
+// traceWindow writes an execution trace of the window spec names
+// ("START+LENGTH", both durations) of the process's life.
+func traceWindow(dir string, pid int, spec string) {
+	start, length, ok := strings.Cut(spec, "+")
+	from, err1 := time.ParseDuration(start)
+	span, err2 := time.ParseDuration(length)
+	if !ok || err1 != nil || err2 != nil || span <= 0 || span > time.Minute {
+		fmt.Fprintf(os.Stderr, "%s=%q: want START+LENGTH, e.g. 10s+3s, at most a minute long\n", traceVar, spec)
+		return
+	}
+	time.Sleep(from)
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("server-%d.trace", pid)))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if trace.Start(f) != nil {
+		return
+	}
+	time.Sleep(span)
+	trace.Stop()
 }
 
 func TestTinyEmbeddedBenchWithTheFloor(t *testing.T) {
