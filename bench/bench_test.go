@@ -165,8 +165,14 @@ func TestTinyEmbeddedBenchWithTheFloor(t *testing.T) {
 		require.LessOrEqual(t, s.Reply.P90, s.Reply.P99, name)
 		require.LessOrEqual(t, s.Reply.P99, s.Reply.Max, name)
 		require.Less(t, s.Reply.Max, 5000.0, "%s: replies within the timeout", name)
-		require.Greater(t, s.ServerCPUSeconds, 0.0, name)
-		require.Greater(t, s.ServerCPUPer1000, 0.0, name)
+		// CPU time is read in clock ticks (10 ms): in this tiny run the
+		// echo floor may use less than one.
+		if name == "frontdesk" {
+			require.Greater(t, s.ServerCPUSeconds, 0.0, name)
+			require.Greater(t, s.ServerCPUPer1000, 0.0, name)
+		} else {
+			require.GreaterOrEqual(t, s.ServerCPUSeconds, 0.0, name)
+		}
 		require.Greater(t, s.ServerRSSBytes, int64(1<<20), name)
 		require.GreaterOrEqual(t, s.ServerPeakRSS, s.ServerRSSBytes, name)
 		require.Equal(t, 100, s.Idle.Opened, name)
@@ -179,7 +185,9 @@ func TestTinyEmbeddedBenchWithTheFloor(t *testing.T) {
 	require.Less(t, fd.Idle.BytesPerSocket, 1e6)
 	require.Greater(t, fd.Start.Count, 0)
 	require.NotNil(t, rep.Ratios)
-	require.Greater(t, rep.Ratios.CPUPerMessage, 0.0)
+	// A floor below one clock tick of CPU has no ratio (see above).
+	floorMeasured := rep.Floor.ServerCPUSeconds > 0
+	require.Equal(t, floorMeasured, rep.Ratios.CPUPerMessage > 0)
 	require.Greater(t, rep.Ratios.ReplyP50, 0.0)
 	require.Nil(t, rep.CrossNode)
 	require.Nil(t, rep.Pgbench)
@@ -190,7 +198,11 @@ func TestTinyEmbeddedBenchWithTheFloor(t *testing.T) {
 	}
 	require.Len(t, status, 8)
 	require.Contains(t, []string{bench.Met, bench.NotMet}, status["embedded throughput, saturated"])
-	require.Contains(t, []string{bench.Met, bench.NotMet}, status["server CPU per message vs the echo floor"])
+	if floorMeasured {
+		require.Contains(t, []string{bench.Met, bench.NotMet}, status["server CPU per message vs the echo floor"])
+	} else {
+		require.Equal(t, bench.NA, status["server CPU per message vs the echo floor"])
+	}
 	require.Contains(t, []string{bench.Met, bench.NotMet}, status["idle visitor connection"])
 	require.Equal(t, bench.NA, status["second node through Redis adds, p50"])
 	require.Equal(t, bench.NA, status["postgres p99 bot reply at 1,000 messages/s"])
