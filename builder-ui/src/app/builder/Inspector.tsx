@@ -8,6 +8,7 @@ import type { Field, GEdge, GNode, Graph, HTTPCallConfig, QuickReply, ResponseMa
 import { TextField } from "../ui";
 import { ConditionEditor } from "./ConditionEditor";
 import { edgePort, idPattern, kindInfo, knownVariables, languagesOf, moveEdge, ports, renameNode, uniqueID, varPattern, type VarInfo } from "./graph";
+import { NodeOptions, loopBreakerTargets } from "./NodeOptions";
 
 type Change = (fn: (g: Graph) => Graph, opts?: { history?: boolean; key?: string }) => void;
 
@@ -340,11 +341,7 @@ function BranchForm({ node, ctx }: { node: GNode; ctx: FormContext }) {
               <label className="inline">
                 go to
                 <select aria-label={"Route " + (i + 1) + " target"} value={e.to} onChange={(x) => upd(e.id, { to: x.target.value })}>
-                  {graph.nodes.map((n) => (
-                    <option key={n.id} value={n.id}>
-                      {n.id}
-                    </option>
-                  ))}
+                  <NodeOptions nodes={graph.nodes} />
                 </select>
               </label>
               <button className="icon" aria-label={"Move route " + (i + 1) + " up"} title="Try earlier" disabled={i === 0} onClick={() => change((g) => moveEdge(g, e.id, -1))}>
@@ -761,11 +758,7 @@ function EdgeInspector({ graph, edge, change, select, diagnostics, checking }: P
       <label>
         To
         <select aria-label="To" value={edge.to} onChange={(e) => upd({ to: e.target.value })}>
-          {graph.nodes.map((n) => (
-            <option key={n.id} value={n.id}>
-              {n.id}
-            </option>
-          ))}
+          <NodeOptions nodes={graph.nodes} />
         </select>
       </label>
       <ConditionEditor value={edge.condition || ""} onChange={(v) => upd({ condition: v || undefined }, "cond")} diagnostics={condDiags} checking={checking} />
@@ -831,9 +824,7 @@ function GraphInspector({ graph, change, diagnostics, checking }: Props) {
       <label>
         Start node
         <select value={graph.start} onChange={(e) => change((g) => ({ ...g, start: e.target.value }))}>
-          {graph.nodes.map((n) => (
-            <option key={n.id}>{n.id}</option>
-          ))}
+          <NodeOptions nodes={graph.nodes} />
         </select>
       </label>
       <fieldset className="sub">
@@ -856,11 +847,7 @@ function GraphInspector({ graph, change, diagnostics, checking }: Props) {
               onChange={(e) => change((g) => ({ ...g, loop_breaker: e.target.value ? { ...g.loop_breaker, to: e.target.value } : undefined }))}
             >
               <option value="">(none)</option>
-              {graph.nodes
-                .filter((n) => n.kind === "handover" || n.kind === "offline_capture")
-                .map((n) => (
-                  <option key={n.id}>{n.id}</option>
-                ))}
+              <NodeOptions nodes={loopBreakerTargets(graph.nodes)} />
             </select>
           </label>
         </div>
@@ -924,9 +911,7 @@ function GraphInspector({ graph, change, diagnostics, checking }: Props) {
               <label>
                 go to
                 <select value={r.to} onChange={(e) => up({ to: e.target.value })}>
-                  {graph.nodes.map((n) => (
-                    <option key={n.id}>{n.id}</option>
-                  ))}
+                  <NodeOptions nodes={graph.nodes} />
                 </select>
               </label>
             </div>

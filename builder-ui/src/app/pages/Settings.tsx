@@ -13,6 +13,7 @@ import { TextField } from "../ui";
 import { ConditionEditor } from "../builder/ConditionEditor";
 import { languagesOf, uniqueID } from "../builder/graph";
 import { useAssistant } from "./AssistantLayout";
+import { NodeOptions, loopBreakerTargets } from "../builder/NodeOptions";
 
 const days: [Weekday, string][] = [
   ["mon", "Monday"],
@@ -439,11 +440,7 @@ export function Settings() {
                       onChange={(e) => setPart({ loop_breaker: e.target.value ? { ...parts?.loop_breaker, to: e.target.value } : undefined })}
                     >
                       <option value="">(none)</option>
-                      {nodes
-                        .filter((n) => n.kind === "handover" || n.kind === "offline_capture")
-                        .map((n) => (
-                          <option key={n.id}>{n.id}</option>
-                        ))}
+                      <NodeOptions nodes={loopBreakerTargets(nodes)} />
                     </select>
                   </label>
                 </div>
